@@ -1,0 +1,109 @@
+//! The process-wide pool, created on first use.
+
+use once_cell::sync::OnceCell;
+
+use crate::error::PoolError;
+use crate::pool::BufferPool;
+use crate::pooled_buf::PooledBuf;
+use crate::stats::PoolStats;
+
+static GLOBAL: OnceCell<BufferPool> = OnceCell::new();
+
+/// The global pool, created with [`BufferPool::new`] on first use unless
+/// [`init_global`] installed another one first.
+///
+/// # Examples
+///
+/// ```
+/// let pool: &'static mempool::BufferPool = mempool::global();
+/// let buf: mempool::PooledBuf<'static> = pool.get(10);
+/// assert!(std::ptr::eq(buf.pool(), mempool::global()));
+/// ```
+#[must_use]
+pub fn global() -> &'static BufferPool {
+    GLOBAL.get_or_init(BufferPool::new)
+}
+
+/// Installs `pool` as the global pool. It must run before anything uses the
+/// global pool.
+///
+/// # Errors
+///
+/// Gives `pool` back if the global pool already exists.
+///
+/// # Examples
+///
+/// ```
+/// let pool = mempool::BufferPool::builder().zero_on_drop(false).build()?;
+/// mempool::init_global(pool).expect("nothing used the global pool yet");
+/// assert!(!mempool::global().zeroes_on_drop());
+/// # Ok::<(), mempool::BuildError>(())
+/// ```
+pub fn init_global(pool: BufferPool) -> Result<&'static BufferPool, BufferPool> {
+    let mut pool = Some(pool);
+    let installed = GLOBAL.get_or_init(|| pool.take().expect("runs at most once"));
+    match pool {
+        None => Ok(installed),
+        Some(pool) => Err(pool),
+    }
+}
+
+/// Takes a zeroed buffer of `size` bytes from the global pool; see
+/// [`BufferPool::get`].
+///
+/// # Panics
+///
+/// Panics if `size` is above the maximum buffer size (1 GiB by default), and
+/// aborts through [`handle_alloc_error`](std::alloc::handle_alloc_error) if the
+/// allocation fails. [`try_get_buffer`] returns errors instead.
+///
+/// # Examples
+///
+/// ```
+/// let mut buf = mempool::get_buffer(4096);
+/// buf[0] = 1;
+/// assert_eq!((buf.len(), buf.capacity()), (4096, 4096));
+/// ```
+#[track_caller]
+pub fn get_buffer(size: usize) -> PooledBuf<'static> {
+    global().get(size)
+}
+
+/// Takes a zeroed buffer of `size` bytes from the global pool, or returns an
+/// error; it never panics. See [`BufferPool::try_get`].
+///
+/// # Errors
+///
+/// [`PoolError::TooLarge`] above the maximum buffer size,
+/// [`PoolError::AllocFailed`] when the allocator fails.
+///
+/// # Examples
+///
+/// ```
+/// let buf = mempool::try_get_buffer(1000)?;
+/// assert_eq!(buf.len(), 1000);
+/// # Ok::<(), mempool::PoolError>(())
+/// ```
+///
+/// ```
+/// assert!(mempool::try_get_buffer(usize::MAX).is_err());
+/// ```
+#[track_caller]
+pub fn try_get_buffer(size: usize) -> Result<PooledBuf<'static>, PoolError> {
+    global().try_get(size)
+}
+
+/// A snapshot of the global pool's counters; see [`PoolStats`].
+///
+/// # Examples
+///
+/// ```
+/// let before = mempool::stats();
+/// drop(mempool::get_buffer(100));
+/// let after = mempool::stats();
+/// assert!(after.gets > before.gets);
+/// ```
+#[must_use]
+pub fn stats() -> PoolStats {
+    global().stats()
+}

@@ -1,0 +1,101 @@
+//! Pooled, zero-on-drop byte buffers for brokers, proxies and storage engines.
+//!
+//! A streaming server allocates the same few buffer sizes millions of times a
+//! second: a request frame, a record batch, an index page. `mempool` keeps
+//! those buffers for reuse in size buckets, hands each one out as a
+//! [`PooledBuf`] guard that reads as all zeroes, and takes it back when the
+//! guard drops. It is the Rust successor of Takhin's Go `GetBuffer` /
+//! `PutBuffer` pool, with the put moved into `Drop` so that it cannot be
+//! forgotten, doubled, or followed by a use.
+//!
+//! ```
+//! // Takes a zeroed 1500-byte buffer from the 4 KiB bucket of the global pool.
+//! let mut frame = mempool::get_buffer(1500);
+//! frame[..4].copy_from_slice(&1496u32.to_be_bytes());
+//! assert_eq!(frame.len(), 1500);
+//! drop(frame); // zeroes the bytes that were used and keeps the buffer
+//!
+//! let stats = mempool::stats();
+//! assert_eq!(stats.in_use, 0);
+//! ```
+//!
+//! # `BufferPool` and `PooledBuf`
+//!
+//! A [`BufferPool`] has buckets of fixed sizes; by default the nine of the Go
+//! pool, 512 B to 16 MiB ([`DEFAULT_BUCKET_SIZES`]). A request takes the
+//! smallest bucket that fits; above the largest bucket, the buffer is
+//! allocated directly and freed on drop ("oversized"). Each thread keeps a
+//! small LIFO cache per bucket, in front of lock-free shared queues, so that
+//! two threads do not fight over one queue and a reused buffer is still hot in
+//! the CPU cache.
+//!
+//! The global pool ([`get_buffer`], [`try_get_buffer`], [`stats`],
+//! [`global`]) is created on first use and hands out `PooledBuf<'static>`
+//! guards. A local pool from [`BufferPool::new`] or [`BufferPool::builder`]
+//! lends guards that borrow it.
+//!
+//! # Guarantees
+//!
+//! * **Zeroed.** Every buffer reads as zero over its whole `len()` when handed
+//!   out. A drop zeroes only the prefix that could have been written, never the
+//!   untouched tail of a large bucket (this can be turned off, see
+//!   [`BufferPoolBuilder::zero_on_drop`]).
+//! * **Bounded.** Each bucket keeps at most a configured number of idle buffers,
+//!   thread caches included; extra returns are freed and counted as discarded.
+//! * **Allocation-free when warm.** A get and drop that hit a cached buffer
+//!   make no heap allocation and no locked instruction.
+//! * **Exact counters.** [`PoolStats`] sums per-thread counters; once all
+//!   guards are dropped, `in_use` is 0 and the identities documented on
+//!   [`PoolStats`] hold.
+//! * **Fails cleanly.** [`try_get_buffer`] and [`BufferPool::try_get`] return a
+//!   [`PoolError`] for sizes over the maximum or a failed allocation, even at
+//!   `usize::MAX`. A panic while a guard is alive unwinds through its `Drop`,
+//!   which returns the buffer.
+//!
+//! # Upkeep
+//!
+//! Nothing runs in the background. Idle buffers are bounded, so no upkeep is
+//! needed for safety; call [`BufferPool::trim`] after a burst to give memory
+//! back sooner.
+//!
+//! # Safety and correctness
+//!
+//! The only `unsafe` code is the aligned allocation behind each buffer
+//! (`aligned_buf.rs`, five blocks, each with a `SAFETY` comment and unit
+//! tests). The test suite also runs under valgrind (see `README.md`).
+//!
+//! # Comparison with similar crates
+//!
+//! `zeropool`, `opool`, `object-pool`, `byte-pool` and `sharded-slab` pool
+//! buffers too; none zeroes only the used bytes, bounds retention across
+//! thread caches, or counts exactly without shared atomics. `docs/benchmarks.md`
+//! compares them with this crate and with `Vec` on glibc, mimalloc and jemalloc.
+#![doc(test(
+    no_crate_inject,
+    attr(deny(warnings, rust_2018_idioms), allow(dead_code, unused_variables))
+))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(missing_docs)]
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+mod aligned_buf;
+mod bucket;
+mod builder;
+mod error;
+mod global;
+mod local_cache;
+mod pool;
+mod pooled_buf;
+mod size_class;
+mod stats;
+
+pub use builder::{
+    BufferPoolBuilder, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_IDLE_PER_BUCKET,
+    DEFAULT_RETAINED_BYTES_PER_BUCKET, DEFAULT_THREAD_CACHE_BYTES,
+};
+pub use error::{BuildError, PoolError};
+pub use global::{get_buffer, global, init_global, stats, try_get_buffer};
+pub use pool::BufferPool;
+pub use pooled_buf::PooledBuf;
+pub use size_class::DEFAULT_BUCKET_SIZES;
+pub use stats::{BucketStats, PoolStats};

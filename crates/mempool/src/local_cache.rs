@@ -1,0 +1,258 @@
+//! The per-thread LIFO cache in front of the shared buckets.
+//!
+//! A shared `ArrayQueue` costs 26 ns a pop+push on one thread and 150-720 ns
+//! on two threads fighting over it (`shared/notes/measured-floor.md`). Each
+//! thread therefore keeps a few buffers of each bucket in a plain stack that no
+//! other thread touches, and pops the most recently returned one, which is
+//! still in its CPU cache. The stacks trade buffers with the shared queue in
+//! halves when they run empty or full, and hand everything back when the
+//! thread exits.
+//!
+//! One thread may use several pools, so the thread-local holds one
+//! [`PoolCache`] per pool, most recently used first.
+
+use std::cell::RefCell;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Weak};
+
+use crate::aligned_buf::AlignedBuf;
+use crate::error::PoolError;
+use crate::pool::Shared;
+use crate::stats::Counters;
+
+thread_local! {
+    /// This thread's caches, one per pool it has used.
+    ///
+    /// Nothing re-enters this borrow in a harmful way: while it is held we only
+    /// move buffers, bump counters and free buffers. Freeing calls the global
+    /// allocator, which could in theory call back into a pool; that inner call
+    /// finds the `RefCell` borrowed and takes the shared path instead.
+    static CACHES: RefCell<Vec<PoolCache>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One thread's cache for one pool.
+#[derive(Debug)]
+pub(crate) struct PoolCache {
+    pool_id: u64,
+    /// The pool's trim epoch when this cache last synchronised with it.
+    epoch: u64,
+    shared: Weak<Shared>,
+    /// This thread's counters for the pool, registered with the pool so that
+    /// `stats()` can read them.
+    pub(crate) counters: Arc<Counters>,
+    stacks: Box<[Stack]>,
+}
+
+/// The cached buffers of one bucket.
+#[derive(Debug)]
+struct Stack {
+    /// Idle buffers, most recently returned last. Allocated once at full
+    /// capacity, so pushes never allocate.
+    bufs: Vec<AlignedBuf>,
+    /// Retention permits held without a buffer. `bufs.len() + spare` never
+    /// exceeds the bucket's `local_cap`.
+    spare: usize,
+}
+
+/// Runs `f` with this thread's cache for `shared`, or with `None` when there is
+/// none to be had: during thread teardown, or on a re-entrant call.
+#[inline]
+pub(crate) fn with_cache<R>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(Option<&mut PoolCache>) -> R,
+) -> R {
+    let mut f = Some(f);
+    let result = CACHES.try_with(|caches| {
+        let f = f.take().expect("closure runs once");
+        match caches.try_borrow_mut() {
+            Ok(mut caches) => f(Some(find_or_insert(&mut caches, shared))),
+            Err(_) => f(None),
+        }
+    });
+    match (result, f) {
+        (Ok(result), _) => result,
+        (Err(_), Some(f)) => f(None),
+        (Err(_), None) => unreachable!("try_with fails only before running its closure"),
+    }
+}
+
+/// Removes and drains this thread's cache for the pool `pool_id`, if any.
+pub(crate) fn remove(pool_id: u64) {
+    let cache = CACHES
+        .try_with(|caches| {
+            let mut caches = caches.try_borrow_mut().ok()?;
+            let index = caches.iter().position(|cache| cache.pool_id == pool_id)?;
+            Some(caches.swap_remove(index))
+        })
+        .ok()
+        .flatten();
+    // Dropped outside the borrow: dropping drains into the pool.
+    drop(cache);
+}
+
+#[inline]
+fn find_or_insert<'a>(caches: &'a mut Vec<PoolCache>, shared: &Arc<Shared>) -> &'a mut PoolCache {
+    let index = match caches.iter().position(|cache| cache.pool_id == shared.id) {
+        Some(index) => index,
+        None => insert(caches, shared),
+    };
+    if index != 0 {
+        // Most recently used first, so a thread that uses one pool finds it at once.
+        caches.swap(0, index);
+    }
+    let cache = &mut caches[0];
+    let epoch = shared.trim_epoch.load(Relaxed);
+    if cache.epoch != epoch {
+        cache.epoch = epoch;
+        cache.flush(shared);
+    }
+    cache
+}
+
+#[cold]
+fn insert(caches: &mut Vec<PoolCache>, shared: &Arc<Shared>) -> usize {
+    // Caches of pools that were dropped hold nothing useful.
+    caches.retain(|cache| cache.shared.strong_count() > 0);
+    let counters = Arc::new(Counters::new(shared.buckets.len()));
+    shared.register(Arc::clone(&counters));
+    let stacks = shared
+        .buckets
+        .iter()
+        .map(|bucket| Stack {
+            bufs: Vec::with_capacity(bucket.local_cap),
+            spare: 0,
+        })
+        .collect();
+    caches.push(PoolCache {
+        pool_id: shared.id,
+        epoch: shared.trim_epoch.load(Relaxed),
+        shared: Arc::downgrade(shared),
+        counters,
+        stacks,
+    });
+    caches.len() - 1
+}
+
+impl PoolCache {
+    /// Takes a buffer of bucket `class`: the newest from this thread's stack,
+    /// else one from the shared queue, else a fresh one. Counts the get.
+    #[inline]
+    pub(crate) fn get(
+        &mut self,
+        shared: &Shared,
+        class: usize,
+        size: usize,
+    ) -> Result<AlignedBuf, PoolError> {
+        let buf = match self.take(shared, class) {
+            Some(buf) => buf,
+            None => shared.allocate(class)?,
+        };
+        let counters = &self.counters;
+        counters.classes[class].gets.add_owned(1);
+        counters.bytes_requested.add_owned(size as u64);
+        Ok(buf)
+    }
+
+    /// Takes an idle buffer: the newest from this thread's stack, else one
+    /// from the shared queue. Counts the hit.
+    #[inline]
+    fn take(&mut self, shared: &Shared, class: usize) -> Option<AlignedBuf> {
+        let stack = &mut self.stacks[class];
+        let buf = match stack.bufs.pop() {
+            // Keep the permit as a spare for the next return.
+            Some(buf) => {
+                stack.spare += 1;
+                buf
+            }
+            None => {
+                let bucket = &shared.buckets[class];
+                let buf = bucket.pop_idle()?;
+                // The buffer brought a permit; keep it as a spare if there is room.
+                if stack.spare < bucket.local_cap {
+                    stack.spare += 1;
+                } else {
+                    bucket.release(1);
+                }
+                buf
+            }
+        };
+        self.counters.classes[class].hits.add_owned(1);
+        Some(buf)
+    }
+
+    /// Keeps a returned, already zeroed buffer of bucket `class`, or frees it
+    /// when the bucket's retention bound is reached.
+    #[inline]
+    pub(crate) fn give(&mut self, shared: &Shared, class: usize, buf: AlignedBuf) {
+        let bucket = &shared.buckets[class];
+        let counters = &self.counters.classes[class];
+        counters.puts.add_owned(1);
+        let stack = &mut self.stacks[class];
+        if stack.spare > 0 {
+            stack.spare -= 1;
+            stack.bufs.push(buf);
+            return;
+        }
+        if bucket.local_cap > 0 && stack.bufs.len() == bucket.local_cap {
+            // Full, with a buffer for every permit: move the older (colder)
+            // half to the shared queue, permits included.
+            let spill = bucket.local_cap.div_ceil(2);
+            for old in stack.bufs.drain(..spill) {
+                bucket.push_idle(old);
+            }
+        }
+        // Take permits for this buffer and a few more, so the next returns
+        // stay local.
+        let room = bucket.local_cap - stack.bufs.len();
+        let permits = bucket.acquire(room.div_ceil(2).max(1));
+        if permits == 0 {
+            counters.discarded.add_owned(1);
+            drop(buf);
+        } else if room == 0 {
+            // No thread cache for this bucket: the shared queue keeps it.
+            bucket.push_idle(buf);
+        } else {
+            stack.spare += permits - 1;
+            stack.bufs.push(buf);
+        }
+    }
+
+    /// Frees every cached buffer and releases every permit this cache holds.
+    /// Returns the bytes freed.
+    pub(crate) fn flush(&mut self, shared: &Shared) -> u64 {
+        let mut bytes = 0;
+        for ((stack, bucket), counters) in self
+            .stacks
+            .iter_mut()
+            .zip(shared.buckets.iter())
+            .zip(self.counters.classes.iter())
+        {
+            let freed = stack.bufs.len();
+            bucket.release(freed + stack.spare);
+            stack.spare = 0;
+            stack.bufs.clear();
+            counters.trimmed.add_owned(freed as u64);
+            bytes += (freed * bucket.size) as u64;
+        }
+        bytes
+    }
+}
+
+impl Drop for PoolCache {
+    /// Hands the cached buffers back to the pool's shared queues and folds this
+    /// thread's counters into the pool's, when the thread exits or the pool is
+    /// dropped.
+    fn drop(&mut self) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        for (stack, bucket) in self.stacks.iter_mut().zip(shared.buckets.iter()) {
+            for buf in stack.bufs.drain(..) {
+                bucket.push_idle(buf);
+            }
+            bucket.release(stack.spare);
+            stack.spare = 0;
+        }
+        shared.retire(&self.counters);
+    }
+}

@@ -1,0 +1,473 @@
+//! `BufferPool`: buckets of reusable, zeroed byte buffers.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::aligned_buf::AlignedBuf;
+use crate::bucket::Bucket;
+use crate::builder::BufferPoolBuilder;
+use crate::error::PoolError;
+use crate::local_cache;
+use crate::pooled_buf::PooledBuf;
+use crate::size_class::{OVERSIZED, class_of};
+use crate::stats::{Counters, PoolStats, Totals};
+
+/// A pool of reusable byte buffers, sorted into buckets by size.
+///
+/// A `BufferPool` can be thought of as a set of free lists, one per bucket
+/// size, that hand out [`PooledBuf`] guards. A guard derefs to exactly the
+/// requested number of bytes, all zero, and gives its buffer back when it is
+/// dropped.
+///
+/// # Architecture
+///
+/// ```text
+///   get(size) ──► class_of(size) ──► thread cache (LIFO stack, no atomics)
+///                      │                  │ empty
+///                      │                  ▼
+///                      │             shared bucket (lock-free ArrayQueue)
+///                      │                  │ empty
+///                      ▼                  ▼
+///              size > largest bucket   allocate (64-byte aligned, zeroed)
+///              ─► oversized: allocate, free on drop
+///
+///   drop(guard) ─► zero the bytes that could have been written
+///               ─► thread cache ─(full: spill half)─► shared bucket
+///               ─► retention bound reached: free, count `discarded`
+/// ```
+///
+/// The default pool has the nine buckets of Takhin's Go pool
+/// ([`DEFAULT_BUCKET_SIZES`](crate::DEFAULT_BUCKET_SIZES)); use
+/// [`BufferPool::builder`] for others. `docs/design.md` gives the reasons for
+/// each part.
+///
+/// # Sharing
+///
+/// `BufferPool` is `Send + Sync`; share it by reference. Guards borrow their
+/// pool, so the global pool ([`mempool::global`](crate::global())) hands out
+/// `PooledBuf<'static>` guards that can move into spawned threads and tasks,
+/// and getting one never touches a reference count.
+///
+/// # Examples
+///
+/// ```
+/// use mempool::BufferPool;
+///
+/// let pool = BufferPool::new();
+/// let mut buf = pool.get(1500);
+/// assert_eq!(buf.len(), 1500);
+/// assert_eq!(buf.capacity(), 4096);
+/// assert!(buf.iter().all(|&b| b == 0));
+/// buf[..5].copy_from_slice(b"hello");
+/// drop(buf); // zeroes the 1500 bytes, keeps the buffer for the next get
+///
+/// let again = pool.get(2000);
+/// assert!(again.iter().all(|&b| b == 0));
+/// assert_eq!(pool.stats().hits, 1);
+/// ```
+#[derive(Debug)]
+pub struct BufferPool {
+    shared: Arc<Shared>,
+}
+
+/// The state of a pool, shared with the thread caches.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Tells this pool's thread caches apart from other pools'.
+    pub(crate) id: u64,
+    /// `buckets[i].size`, kept contiguous for routing.
+    sizes: Box<[usize]>,
+    pub(crate) buckets: Box<[Bucket]>,
+    max_buffer_size: usize,
+    zero_on_drop: bool,
+    /// Bumped by `trim`; a thread cache that sees a new value frees its
+    /// buffers. Relaxed: it only asks for a flush, and the buffers are freed
+    /// by the thread that owns them.
+    pub(crate) trim_epoch: AtomicU64,
+    /// Counters of threads with a live cache for this pool.
+    threads: Mutex<Vec<Arc<Counters>>>,
+    /// Counters of exited threads, and of operations that found no thread
+    /// cache (during thread teardown).
+    retired: Counters,
+}
+
+impl BufferPool {
+    /// Creates a pool with the nine default buckets (512 B to 16 MiB), 32 MiB
+    /// of retention per bucket, a 1 GiB maximum buffer size, zeroing on, and
+    /// per-thread caches.
+    ///
+    /// No buffer is allocated until the first get.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::new();
+    /// assert_eq!(pool.stats().buckets.len(), 9);
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::builder()
+            .build()
+            .expect("the default configuration is valid")
+    }
+
+    /// Returns a builder to configure bucket sizes, retention, the maximum
+    /// buffer size, zeroing and the thread caches.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::builder()
+    ///     .bucket_sizes([256, 4096])
+    ///     .max_idle_per_bucket(64)
+    ///     .build()?;
+    /// assert_eq!(pool.get(300).capacity(), 4096);
+    /// # Ok::<(), mempool::BuildError>(())
+    /// ```
+    pub fn builder() -> BufferPoolBuilder {
+        BufferPoolBuilder::new()
+    }
+
+    pub(crate) fn from_parts(
+        buckets: Vec<Bucket>,
+        max_buffer_size: usize,
+        zero_on_drop: bool,
+    ) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        let shared = Shared {
+            id: NEXT_ID.fetch_add(1, Relaxed),
+            sizes: buckets.iter().map(|bucket| bucket.size).collect(),
+            retired: Counters::new(buckets.len()),
+            buckets: buckets.into_boxed_slice(),
+            max_buffer_size,
+            zero_on_drop,
+            trim_epoch: AtomicU64::new(0),
+            threads: Mutex::new(Vec::new()),
+        };
+        Self {
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// Takes a buffer of `size` bytes, all zero.
+    ///
+    /// The buffer comes from the smallest bucket that holds `size` bytes (an
+    /// idle one when there is one, else a fresh allocation); above the largest
+    /// bucket it is allocated directly. In steady state this makes no heap
+    /// allocation and touches no shared cache line.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `size` is above the pool's maximum buffer size (1 GiB by
+    /// default). If the allocation fails, it calls
+    /// [`handle_alloc_error`](std::alloc::handle_alloc_error), which aborts, as
+    /// `Vec` does. Use [`try_get`](Self::try_get) to get an error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::new();
+    /// let buf = pool.get(100);
+    /// assert_eq!((buf.len(), buf.capacity()), (100, 512));
+    /// ```
+    #[track_caller]
+    pub fn get(&self, size: usize) -> PooledBuf<'_> {
+        match self.try_get(size) {
+            Ok(buf) => buf,
+            Err(PoolError::AllocFailed { size }) => {
+                let layout = std::alloc::Layout::from_size_align(size, crate::aligned_buf::ALIGN)
+                    .unwrap_or(std::alloc::Layout::new::<u8>());
+                std::alloc::handle_alloc_error(layout)
+            }
+            Err(error) => panic!("mempool: {error}"),
+        }
+    }
+
+    /// Takes a buffer of `size` bytes, all zero, or returns an error. It never
+    /// panics or aborts, whatever `size` is.
+    ///
+    /// # Errors
+    ///
+    /// * [`PoolError::TooLarge`] if `size` is above the maximum buffer size;
+    /// * [`PoolError::AllocFailed`] if the allocator cannot provide the memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::new();
+    /// let buf = pool.try_get(64 << 10)?;
+    /// assert_eq!(buf.len(), 64 << 10);
+    /// # Ok::<(), mempool::PoolError>(())
+    /// ```
+    ///
+    /// A request over the maximum buffer size fails:
+    ///
+    /// ```
+    /// use mempool::PoolError;
+    ///
+    /// let pool = mempool::BufferPool::new();
+    /// let error = pool.try_get(usize::MAX).unwrap_err();
+    /// assert!(matches!(error, PoolError::TooLarge { requested: usize::MAX, .. }));
+    /// ```
+    #[track_caller]
+    pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
+        let shared = &*self.shared;
+        let class = class_of(&shared.sizes, size);
+        if class == OVERSIZED {
+            return self.get_oversized(size);
+        }
+        let index = usize::from(class);
+        let buf = local_cache::with_cache(&self.shared, |cache| match cache {
+            Some(cache) => cache.get(shared, index, size),
+            None => shared.get_uncached(index, size),
+        })?;
+        Ok(PooledBuf::new(self, buf, size, class))
+    }
+
+    #[cold]
+    fn get_oversized(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
+        let shared = &*self.shared;
+        if size > shared.max_buffer_size {
+            return Err(PoolError::TooLarge {
+                requested: size,
+                max: shared.max_buffer_size,
+            });
+        }
+        let buf = AlignedBuf::try_zeroed(size).ok_or(PoolError::AllocFailed { size })?;
+        // Oversized gets are rare and cost an allocation; a shared counter is fine.
+        let counters = &shared.retired;
+        counters.oversized_gets.add_shared(1);
+        counters.oversized_bytes_out.add_shared(size as u64);
+        counters.bytes_requested.add_shared(size as u64);
+        Ok(PooledBuf::new(self, buf, size, OVERSIZED))
+    }
+
+    /// Takes back the buffer of a dropped guard. `dirty` bytes from the start
+    /// may have been written.
+    pub(crate) fn put(&self, mut buf: AlignedBuf, class: u8, dirty: usize) {
+        let shared = &*self.shared;
+        if class == OVERSIZED {
+            let size = buf.capacity() as u64;
+            drop(buf);
+            shared.retired.oversized_puts.add_shared(1);
+            shared.retired.oversized_bytes_back.add_shared(size);
+            return;
+        }
+        if shared.zero_on_drop {
+            buf.as_mut_slice()[..dirty].fill(0);
+        }
+        let index = usize::from(class);
+        local_cache::with_cache(&self.shared, |cache| match cache {
+            Some(cache) => cache.give(shared, index, buf),
+            None => shared.give_uncached(index, buf),
+        });
+    }
+
+    /// Frees the idle buffers in the shared buckets and in the calling
+    /// thread's cache, and returns the number of bytes freed.
+    ///
+    /// Other threads free the buffers in their own caches at their next get
+    /// or drop on this pool (each holds at most a few per bucket); those bytes
+    /// are not in the returned figure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::new();
+    /// drop(pool.get(4096));
+    /// assert_eq!(pool.stats().bytes_retained, 4096);
+    /// assert_eq!(pool.trim(), 4096);
+    /// assert_eq!(pool.stats().bytes_retained, 0);
+    /// ```
+    pub fn trim(&self) -> u64 {
+        let shared = &*self.shared;
+        let mut freed_bytes = local_cache::with_cache(&self.shared, |cache| match cache {
+            Some(cache) => cache.flush(shared),
+            None => 0,
+        });
+        // Ask the other threads' caches to flush at their next use.
+        shared.trim_epoch.fetch_add(1, Relaxed);
+        for (index, bucket) in shared.buckets.iter().enumerate() {
+            let freed = bucket.drain();
+            shared.retired.classes[index]
+                .trimmed
+                .add_shared(freed as u64);
+            freed_bytes += (freed * bucket.size) as u64;
+        }
+        freed_bytes
+    }
+
+    /// Returns a snapshot of this pool's counters.
+    ///
+    /// This locks the list of threads that use the pool and sums their
+    /// counters: it is meant for metrics scrapes and tests, not for every
+    /// operation. See [`PoolStats`] for what the counters mean and how they
+    /// relate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::new();
+    /// let buf = pool.get(32 << 20);
+    /// let stats = pool.stats();
+    /// assert_eq!((stats.oversized, stats.in_use, stats.bytes_in_use), (1, 1, 32 << 20));
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> PoolStats {
+        let shared = &*self.shared;
+        let mut totals = Totals::new(shared.buckets.len());
+        {
+            let threads = shared.threads();
+            totals.add(&shared.retired);
+            for counters in threads.iter() {
+                totals.add(counters);
+            }
+        }
+        totals.snapshot(
+            shared
+                .buckets
+                .iter()
+                .map(|bucket| (bucket.size, bucket.max_idle)),
+        )
+    }
+
+    /// The bucket sizes, smallest first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::new();
+    /// assert_eq!(pool.bucket_sizes(), &mempool::DEFAULT_BUCKET_SIZES);
+    /// ```
+    #[must_use]
+    pub fn bucket_sizes(&self) -> &[usize] {
+        &self.shared.sizes
+    }
+
+    /// The largest buffer this pool hands out; larger requests fail.
+    #[must_use]
+    pub fn max_buffer_size(&self) -> usize {
+        self.shared.max_buffer_size
+    }
+
+    /// Whether dropped buffers are zeroed before reuse.
+    #[must_use]
+    pub fn zeroes_on_drop(&self) -> bool {
+        self.shared.zero_on_drop
+    }
+
+    #[cfg(test)]
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+impl Default for BufferPool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for BufferPool {
+    fn drop(&mut self) {
+        // Free this thread's cached buffers now; other threads free theirs when
+        // they exit or next use any pool.
+        local_cache::remove(self.shared.id);
+    }
+}
+
+impl Shared {
+    fn threads(&self) -> MutexGuard<'_, Vec<Arc<Counters>>> {
+        // The list stays consistent even if a holder panicked: every update is
+        // a single push or remove.
+        self.threads.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Makes `counters` visible to `stats()`.
+    pub(crate) fn register(&self, counters: Arc<Counters>) {
+        self.threads().push(counters);
+    }
+
+    /// Folds a departing thread's counters into `retired`. Both happen under
+    /// the lock, so a concurrent `stats()` counts them exactly once.
+    pub(crate) fn retire(&self, counters: &Arc<Counters>) {
+        let mut threads = self.threads();
+        self.retired.absorb(counters);
+        threads.retain(|other| !Arc::ptr_eq(other, counters));
+    }
+
+    /// A fresh, zeroed buffer for bucket `index`.
+    pub(crate) fn allocate(&self, index: usize) -> Result<AlignedBuf, PoolError> {
+        let size = self.buckets[index].size;
+        AlignedBuf::try_zeroed(size).ok_or(PoolError::AllocFailed { size })
+    }
+
+    /// `PoolCache::get` for a thread without a cache: the shared queue only.
+    fn get_uncached(&self, index: usize, size: usize) -> Result<AlignedBuf, PoolError> {
+        let bucket = &self.buckets[index];
+        let counters = &self.retired;
+        let buf = match bucket.pop_idle() {
+            Some(buf) => {
+                bucket.release(1);
+                counters.classes[index].hits.add_shared(1);
+                buf
+            }
+            None => self.allocate(index)?,
+        };
+        counters.classes[index].gets.add_shared(1);
+        counters.bytes_requested.add_shared(size as u64);
+        Ok(buf)
+    }
+
+    /// `give` for a thread without a cache: the shared queue only.
+    fn give_uncached(&self, index: usize, buf: AlignedBuf) {
+        let bucket = &self.buckets[index];
+        let counters = &self.retired.classes[index];
+        counters.puts.add_shared(1);
+        if bucket.acquire(1) == 1 {
+            bucket.push_idle(buf);
+        } else {
+            counters.discarded.add_shared(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Permits held by nobody plus idle buffers plus what this thread's cache
+    /// holds must always equal the bound; check it after assorted traffic.
+    #[test]
+    fn retention_permits_are_conserved() {
+        let pool = BufferPool::builder()
+            .bucket_sizes([64, 1024])
+            .max_idle_per_bucket(6)
+            .thread_cache_bytes(4 * 64)
+            .build()
+            .unwrap();
+        let mut held = Vec::new();
+        for round in 0..50usize {
+            for i in 0..(round % 9) {
+                held.push(pool.get(if i % 2 == 0 { 10 } else { 1000 }));
+            }
+            if round % 3 == 0 {
+                held.clear();
+            }
+            if round % 7 == 0 {
+                pool.trim();
+            }
+        }
+        held.clear();
+        let stats = pool.stats();
+        for (bucket, figures) in pool.shared().buckets.iter().zip(&stats.buckets) {
+            assert!(figures.idle as usize <= bucket.max_idle);
+        }
+        // Hand this thread's cache back, so that every permit is in the queue or free.
+        local_cache::remove(pool.shared().id);
+        for bucket in pool.shared().buckets.iter() {
+            bucket.drain();
+            assert_eq!(bucket.free_permits(), bucket.max_idle);
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! `PooledBuf`: the guard that owns a pooled buffer until it is dropped.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use crate::aligned_buf::AlignedBuf;
+use crate::pool::BufferPool;
+use crate::size_class::OVERSIZED;
+
+/// A byte buffer on loan from a [`BufferPool`]; dropping it gives the buffer
+/// back.
+///
+/// A `PooledBuf` can be thought of as a `Box<[u8]>` of exactly the requested
+/// length whose memory comes from, and returns to, a pool. It replaces Go's
+/// `GetBuffer`/`PutBuffer` pair: the put happens in `Drop`, so a forgotten put,
+/// a double put, or a use after put cannot compile.
+///
+/// # Memory layout
+///
+/// ```text
+///  0                 len()            written      capacity()
+///  ├──── visible ──────┤                 │              │
+///  │ all zero when handed out            │              │
+///  ├─── zeroed on drop (may be written) ─┤              │
+///  │                                     ├─ never touched: still zero
+/// ```
+///
+/// The buffer starts on a 64-byte boundary. Its capacity is the bucket size, or
+/// the requested size when the request is above the largest bucket
+/// (oversized). On drop, only the bytes that could have been written are
+/// zeroed: the prefix that was ever reachable through `&mut` access. A guard
+/// only ever read is not zeroed at all.
+///
+/// # Sharing
+///
+/// `PooledBuf` is `Send` and `Sync`. It borrows its pool; a guard from the
+/// global pool is `PooledBuf<'static>` and may move into another thread, which
+/// then returns it to that thread's cache.
+///
+/// # Examples
+///
+/// ```
+/// let mut buf = mempool::get_buffer(11);
+/// buf.copy_from_slice(b"hello world");
+/// assert_eq!(&buf[..], b"hello world");
+/// assert_eq!(buf.capacity(), 512);
+///
+/// let handle = std::thread::spawn(move || buf.len());
+/// assert_eq!(handle.join().unwrap(), 11);
+/// ```
+#[must_use = "dropping a PooledBuf returns it to the pool at once"]
+pub struct PooledBuf<'p> {
+    buf: AlignedBuf,
+    /// Visible bytes; `len <= buf.capacity()`.
+    len: usize,
+    /// The prefix `[0, written)` may hold non-zero bytes: the high-water mark
+    /// of `len` over every mutable borrow. `written <= buf.capacity()`.
+    written: usize,
+    /// Bucket index, or `OVERSIZED`.
+    class: u8,
+    pool: &'p BufferPool,
+}
+
+impl<'p> PooledBuf<'p> {
+    pub(crate) fn new(pool: &'p BufferPool, buf: AlignedBuf, len: usize, class: u8) -> Self {
+        debug_assert!(len <= buf.capacity());
+        Self {
+            buf,
+            len,
+            written: 0,
+            class,
+            pool,
+        }
+    }
+
+    /// The number of visible bytes: the size that was requested, unless it was
+    /// changed with [`truncate`](Self::truncate) or [`clear`](Self::clear).
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the buffer has no visible bytes.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The size of the underlying buffer: the bucket size, or the requested
+    /// size when it was above the largest bucket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(mempool::get_buffer(513).capacity(), 1024);
+    /// assert_eq!(mempool::get_buffer(20 << 20).capacity(), 20 << 20);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Whether this buffer was allocated directly because it is larger than
+    /// the largest bucket; it is freed, not pooled, on drop.
+    #[inline]
+    #[must_use]
+    pub fn is_oversized(&self) -> bool {
+        self.class == OVERSIZED
+    }
+
+    /// The visible bytes.
+    #[inline]
+    #[must_use]
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf.as_slice()[..self.len]
+    }
+
+    /// The visible bytes, mutably. This marks them as possibly written, so
+    /// they are zeroed on drop.
+    #[inline]
+    #[must_use]
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.written = self.written.max(self.len);
+        &mut self.buf.as_mut_slice()[..self.len]
+    }
+
+    /// Shortens the visible bytes to `len`; does nothing if `len` is not
+    /// shorter. The hidden bytes are still zeroed on drop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut buf = mempool::get_buffer(100);
+    /// buf.truncate(10);
+    /// assert_eq!(buf.len(), 10);
+    /// ```
+    #[inline]
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// Hides every byte: `len()` becomes 0.
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// The pool this buffer returns to.
+    #[inline]
+    #[must_use]
+    pub fn pool(&self) -> &'p BufferPool {
+        self.pool
+    }
+}
+
+impl Drop for PooledBuf<'_> {
+    fn drop(&mut self) {
+        let buf = std::mem::replace(&mut self.buf, AlignedBuf::empty());
+        self.pool.put(buf, self.class, self.written);
+    }
+}
+
+impl Deref for PooledBuf<'_> {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl DerefMut for PooledBuf<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.as_mut_slice()
+    }
+}
+
+impl AsRef<[u8]> for PooledBuf<'_> {
+    #[inline]
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl AsMut<[u8]> for PooledBuf<'_> {
+    #[inline]
+    fn as_mut(&mut self) -> &mut [u8] {
+        self.as_mut_slice()
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for PooledBuf<'_> {
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq<[u8]> for PooledBuf<'_> {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl fmt::Debug for PooledBuf<'_> {
+    /// Shows the sizes, not the contents, which may be megabytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PooledBuf")
+            .field("len", &self.len)
+            .field("capacity", &self.capacity())
+            .field("oversized", &self.is_oversized())
+            .finish()
+    }
+}
+
+/// A buffer cannot be used after its guard is dropped:
+///
+/// ```compile_fail,E0505
+/// let buf = mempool::get_buffer(16);
+/// let bytes: &[u8] = &buf;
+/// drop(buf);
+/// assert_eq!(bytes.len(), 16);
+/// ```
+///
+/// nor returned twice:
+///
+/// ```compile_fail,E0382
+/// let buf = mempool::get_buffer(16);
+/// drop(buf);
+/// drop(buf);
+/// ```
+///
+/// and a guard cannot outlive a local pool:
+///
+/// ```compile_fail,E0597
+/// let buf = {
+///     let pool = mempool::BufferPool::new();
+///     pool.get(16)
+/// };
+/// ```
+///
+/// An unused get is a warning, denied here:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// mempool::get_buffer(16);
+/// ```
+fn _misuse_does_not_compile() {}

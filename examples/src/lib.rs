@@ -1,0 +1,1 @@
+//! Runnable examples for mempool; see the `[[example]]` targets.
