@@ -1,0 +1,45 @@
+//! Runs one single-thread row a given number of times and exits: the target of
+//! `benches/scripts/callgrind.sh`, which counts instructions per operation as
+//! a noise-free second opinion on the criterion timings.
+//!
+//! `run_row --row mempool|vec|zeropool|floor --size 1024 --iters 10000`
+
+use mempool::BufferPool;
+use mempool_benches::floor::Scratch;
+use mempool_benches::peers::{mempool_op, vec_op, zeropool_op};
+use mempool_benches::workload::Workload;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|arg| arg == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let Some(row) = value("--row") else {
+        // `cargo bench` runs every bench binary with `--bench`: nothing to do.
+        return;
+    };
+    let size: usize = value("--size").map_or(1024, |s| s.parse().expect("--size N"));
+    let iters: u64 = value("--iters").map_or(10_000, |s| s.parse().expect("--iters N"));
+    let w = Workload::WriteAll;
+    // Every row does one warm-up op first, so fixed costs cancel in the
+    // difference between two iteration counts.
+    match row.as_str() {
+        "mempool" => {
+            let pool = BufferPool::new();
+            (0..=iters).for_each(|_| mempool_op(&pool, size, w));
+        }
+        "vec" => (0..=iters).for_each(|_| vec_op(size, w)),
+        "zeropool" => {
+            let pool = zeropool::ZeroPool::new();
+            (0..=iters).for_each(|_| zeropool_op(&pool, size, w));
+        }
+        "floor" => {
+            let mut scratch = Scratch::new(size);
+            (0..=iters).for_each(|_| scratch.write_then_zero(size));
+        }
+        other => panic!("unknown row {other}"),
+    }
+}
