@@ -45,7 +45,10 @@ fn main() {
     print_stats("after one 32 MiB (oversized) get", &last);
 
     println!("\nper bucket:");
-    println!("{:>10} {:>6} {:>6} {:>7} {:>9} {:>5}", "size", "gets", "hits", "misses", "hit rate", "idle");
+    println!(
+        "{:>10} {:>6} {:>6} {:>7} {:>9} {:>5}",
+        "size", "gets", "hits", "misses", "hit rate", "idle"
+    );
     for bucket in last.buckets.iter().filter(|b| b.gets > 0) {
         println!(
             "{:>10} {:>6} {:>6} {:>7} {:>8.1}% {:>5}",
@@ -58,7 +61,10 @@ fn main() {
         );
     }
     let freed = mempool::global().trim();
-    println!("\ntrim() freed {freed} idle bytes; retained now {}", mempool::stats().bytes_retained);
+    println!(
+        "\ntrim() freed {freed} idle bytes; retained now {}",
+        mempool::stats().bytes_retained
+    );
 }
 
 fn print_stats(label: &str, stats: &PoolStats) {

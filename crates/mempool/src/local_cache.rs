@@ -58,21 +58,39 @@ struct Stack {
 }
 
 /// Takes a buffer of bucket `class` for a get of `size` bytes, through this
-/// thread's cache when it has one.
+/// thread's cache when it has one, and counts the get.
 #[inline]
 pub(crate) fn get(
     shared: &Arc<Shared>,
     class: usize,
     size: usize,
 ) -> Result<AlignedBuf, PoolError> {
-    let cached = CACHES.try_with(|caches| match caches.try_borrow_mut() {
-        Ok(mut caches) => Some(cache_for(&mut caches, shared).get(shared, class, size)),
-        Err(_) => None,
+    let taken = CACHES.try_with(|caches| {
+        // `None` on a re-entrant call.
+        let mut caches = caches.try_borrow_mut().ok()?;
+        Some(cache_for(&mut caches, shared).take(shared, class, size))
     });
-    match cached {
-        Ok(Some(result)) => result,
+    match taken {
+        Ok(Some(Some(buf))) => Ok(buf),
+        Ok(Some(None)) => allocate(shared, class, size),
         _ => shared.get_uncached(class, size),
     }
+}
+
+/// A miss: allocates outside the thread-local borrow, then counts the get.
+#[cold]
+#[inline(never)]
+fn allocate(shared: &Arc<Shared>, class: usize, size: usize) -> Result<AlignedBuf, PoolError> {
+    let buf = shared.allocate(class)?;
+    let counted = with_cache(shared, |cache| {
+        cache.counters.classes[class].misses.add_owned(1);
+        cache.count_get(class, size);
+    });
+    if counted.is_none() {
+        shared.retired.classes[class].misses.add_shared(1);
+        shared.count_uncached_get(class, size);
+    }
+    Ok(buf)
 }
 
 /// Returns a zeroed buffer of bucket `class`, through this thread's cache when
@@ -179,29 +197,18 @@ fn insert(caches: &mut Vec<PoolCache>, shared: &Arc<Shared>) -> usize {
 }
 
 impl PoolCache {
-    /// Takes a buffer of bucket `class`: the newest from this thread's stack,
-    /// else one from the shared queue, else a fresh one. Counts the get.
+    /// Counts a get of `size` bytes from bucket `class`.
     #[inline]
-    pub(crate) fn get(
-        &mut self,
-        shared: &Shared,
-        class: usize,
-        size: usize,
-    ) -> Result<AlignedBuf, PoolError> {
-        let buf = match self.take(shared, class) {
-            Some(buf) => buf,
-            None => shared.allocate(class)?,
-        };
-        let counters = &self.counters;
-        counters.classes[class].gets.add_owned(1);
-        counters.bytes_requested.add_owned(size as u64);
-        Ok(buf)
+    fn count_get(&self, class: usize, size: usize) {
+        self.counters.classes[class].gets.add_owned(1);
+        self.counters.bytes_requested.add_owned(size as u64);
     }
 
     /// Takes an idle buffer: the newest from this thread's stack, else one
-    /// from the shared queue. Counts the hit.
+    /// from the shared queue, and counts the get. A miss counts nothing here,
+    /// since the allocation may still fail.
     #[inline]
-    pub(crate) fn take(&mut self, shared: &Shared, class: usize) -> Option<AlignedBuf> {
+    fn take(&mut self, shared: &Shared, class: usize, size: usize) -> Option<AlignedBuf> {
         let stack = &mut self.stacks[class];
         let buf = match stack.bufs.pop() {
             // Keep the permit as a spare for the next return.
@@ -221,7 +228,7 @@ impl PoolCache {
                 buf
             }
         };
-        self.counters.classes[class].hits.add_owned(1);
+        self.count_get(class, size);
         Some(buf)
     }
 

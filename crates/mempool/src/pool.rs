@@ -90,7 +90,7 @@ pub(crate) struct Shared {
     threads: Mutex<Vec<Arc<CachePadded<Counters>>>>,
     /// Counters of exited threads, and of operations that found no thread
     /// cache (during thread teardown).
-    retired: Counters,
+    pub(crate) retired: Counters,
 }
 
 impl BufferPool {
@@ -405,24 +405,33 @@ impl Shared {
         AlignedBuf::try_zeroed(size).ok_or(PoolError::AllocFailed { size })
     }
 
-    /// `PoolCache::get` for a thread without a cache: the shared queue only.
+    /// A get for a thread without a cache: the shared queue only.
+    #[cold]
     pub(crate) fn get_uncached(&self, index: usize, size: usize) -> Result<AlignedBuf, PoolError> {
         let bucket = &self.buckets[index];
-        let counters = &self.retired;
         let buf = match bucket.pop_idle() {
             Some(buf) => {
                 bucket.release(1);
-                counters.classes[index].hits.add_shared(1);
                 buf
             }
-            None => self.allocate(index)?,
+            None => {
+                let buf = self.allocate(index)?;
+                self.retired.classes[index].misses.add_shared(1);
+                buf
+            }
         };
-        counters.classes[index].gets.add_shared(1);
-        counters.bytes_requested.add_shared(size as u64);
+        self.count_uncached_get(index, size);
         Ok(buf)
     }
 
-    /// `PoolCache::put` for a thread without a cache: the shared queue only.
+    /// Counts a get made without a thread cache.
+    pub(crate) fn count_uncached_get(&self, index: usize, size: usize) {
+        self.retired.classes[index].gets.add_shared(1);
+        self.retired.bytes_requested.add_shared(size as u64);
+    }
+
+    /// A put for a thread without a cache: the shared queue only.
+    #[cold]
     pub(crate) fn put_uncached(&self, index: usize, buf: AlignedBuf) {
         let bucket = &self.buckets[index];
         let counters = &self.retired.classes[index];

@@ -294,22 +294,22 @@ fn exited_threads_hand_their_cache_back() {
 
 #[test]
 fn buffers_dropped_on_another_thread_return_to_the_pool() {
-    let pool: &'static BufferPool = Box::leak(Box::new(BufferPool::new()));
-    let (tx, rx) = std::sync::mpsc::sync_channel(16);
-    let consumer = thread::spawn(move || {
-        for buf in rx {
-            let buf: mempool::PooledBuf<'static> = buf;
-            assert!(buf.iter().all(|&b| b == 1));
+    let pool = BufferPool::new();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<mempool::PooledBuf<'_>>(16);
+    thread::scope(|scope| {
+        scope.spawn(move || {
+            for buf in rx {
+                assert!(buf.iter().all(|&b| b == 1));
+            }
+        });
+        for _ in 0..1000 {
+            let mut buf = pool.get(2000);
+            assert!(buf.iter().all(|&b| b == 0));
+            buf.fill(1);
+            tx.send(buf).unwrap();
         }
+        drop(tx);
     });
-    for _ in 0..1000 {
-        let mut buf = pool.get(2000);
-        assert!(buf.iter().all(|&b| b == 0));
-        buf.fill(1);
-        tx.send(buf).unwrap();
-    }
-    drop(tx);
-    consumer.join().unwrap();
     let stats = pool.stats();
     assert_eq!((stats.gets, stats.puts, stats.in_use), (1000, 1000, 0));
     assert!(
@@ -430,4 +430,36 @@ fn pools_are_send_sync_and_guards_debug() {
         debug,
         "PooledBuf { len: 10, capacity: 512, oversized: false }"
     );
+}
+
+// --- thread teardown ----------------------------------------------------------------
+
+#[test]
+fn gets_and_drops_during_thread_teardown_take_the_shared_path() {
+    static POOL: std::sync::OnceLock<BufferPool> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(BufferPool::new);
+
+    struct UsesPoolOnExit;
+    impl Drop for UsesPoolOnExit {
+        fn drop(&mut self) {
+            // Runs after the pool's thread cache was destroyed (destructors run
+            // in reverse order of registration), so this must not panic.
+            let mut buf = POOL.get().unwrap().get(100);
+            buf.fill(3);
+        }
+    }
+    thread_local!(static ON_EXIT: UsesPoolOnExit = const { UsesPoolOnExit });
+
+    thread::spawn(|| {
+        ON_EXIT.with(|_| {}); // registered first, destroyed last
+        drop(POOL.get().unwrap().get(100)); // registers the pool's cache
+    })
+    .join()
+    .unwrap();
+
+    let stats = pool.stats();
+    assert_eq!((stats.gets, stats.puts, stats.in_use), (2, 2, 0));
+    assert_identities(&stats);
+    let buf = pool.get(100);
+    assert!(buf.iter().all(|&b| b == 0));
 }
