@@ -18,6 +18,8 @@ use std::sync::{Arc, Weak};
 use crate::aligned_buf::AlignedBuf;
 use crate::error::PoolError;
 use crate::pool::Shared;
+use crossbeam_utils::CachePadded;
+
 use crate::stats::Counters;
 
 thread_local! {
@@ -38,8 +40,9 @@ pub(crate) struct PoolCache {
     epoch: u64,
     shared: Weak<Shared>,
     /// This thread's counters for the pool, registered with the pool so that
-    /// `stats()` can read them.
-    pub(crate) counters: Arc<Counters>,
+    /// `stats()` can read them. Padded so that no other thread's data shares
+    /// their cache lines.
+    pub(crate) counters: Arc<CachePadded<Counters>>,
     stacks: Box<[Stack]>,
 }
 
@@ -54,26 +57,86 @@ struct Stack {
     spare: usize,
 }
 
-/// Runs `f` with this thread's cache for `shared`, or with `None` when there is
-/// none to be had: during thread teardown, or on a re-entrant call.
+/// Takes a buffer of bucket `class` for a get of `size` bytes, through this
+/// thread's cache when it has one, and counts the get.
 #[inline]
-pub(crate) fn with_cache<R>(
+pub(crate) fn get(
     shared: &Arc<Shared>,
-    f: impl FnOnce(Option<&mut PoolCache>) -> R,
-) -> R {
-    let mut f = Some(f);
-    let result = CACHES.try_with(|caches| {
-        let f = f.take().expect("closure runs once");
-        match caches.try_borrow_mut() {
-            Ok(mut caches) => f(Some(find_or_insert(&mut caches, shared))),
-            Err(_) => f(None),
+    class: usize,
+    size: usize,
+) -> Result<AlignedBuf, PoolError> {
+    let taken = CACHES.try_with(|caches| {
+        // `None` on a re-entrant call.
+        let mut caches = caches.try_borrow_mut().ok()?;
+        Some(cache_for(&mut caches, shared).take(shared, class, size))
+    });
+    match taken {
+        Ok(Some(Some(buf))) => Ok(buf),
+        Ok(Some(None)) => allocate(shared, class, size),
+        _ => shared.get_uncached(class, size),
+    }
+}
+
+/// A miss: allocates outside the thread-local borrow, then counts the get.
+#[cold]
+#[inline(never)]
+fn allocate(shared: &Arc<Shared>, class: usize, size: usize) -> Result<AlignedBuf, PoolError> {
+    let buf = shared.allocate(class)?;
+    let counted = with_cache(shared, |cache| {
+        cache.counters.classes[class].misses.add_owned(1);
+        cache.count_get(class, size);
+    });
+    if counted.is_none() {
+        shared.retired.classes[class].misses.add_shared(1);
+        shared.count_uncached_get(class, size);
+    }
+    Ok(buf)
+}
+
+/// Returns a zeroed buffer of bucket `class`, through this thread's cache when
+/// it has one.
+#[inline]
+pub(crate) fn put(shared: &Arc<Shared>, class: usize, buf: AlignedBuf) {
+    // The buffer moves into the closure; if the closure cannot run, it is
+    // still in `slot` for the shared path.
+    let mut slot = Some(buf);
+    let _ = CACHES.try_with(|caches| {
+        if let Ok(mut caches) = caches.try_borrow_mut() {
+            if let Some(buf) = slot.take() {
+                cache_for(&mut caches, shared).put(shared, class, buf);
+            }
         }
     });
-    match (result, f) {
-        (Ok(result), _) => result,
-        (Err(_), Some(f)) => f(None),
-        (Err(_), None) => unreachable!("try_with fails only before running its closure"),
+    if let Some(buf) = slot {
+        shared.put_uncached(class, buf);
     }
+}
+
+/// Runs `f` on this thread's cache for `shared`, if it can have one now.
+pub(crate) fn with_cache<R>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(&mut PoolCache) -> R,
+) -> Option<R> {
+    CACHES
+        .try_with(|caches| {
+            let mut caches = caches.try_borrow_mut().ok()?;
+            Some(f(cache_for(&mut caches, shared)))
+        })
+        .ok()
+        .flatten()
+}
+
+/// This thread's cache for `shared`: the first entry on the fast path.
+#[inline]
+fn cache_for<'a>(caches: &'a mut Vec<PoolCache>, shared: &Arc<Shared>) -> &'a mut PoolCache {
+    let fresh = match caches.first() {
+        Some(first) => first.pool_id == shared.id && first.epoch == shared.trim_epoch.load(Relaxed),
+        None => false,
+    };
+    if !fresh {
+        find_or_insert(caches, shared);
+    }
+    &mut caches[0]
 }
 
 /// Removes and drains this thread's cache for the pool `pool_id`, if any.
@@ -90,30 +153,30 @@ pub(crate) fn remove(pool_id: u64) {
     drop(cache);
 }
 
-#[inline]
-fn find_or_insert<'a>(caches: &'a mut Vec<PoolCache>, shared: &Arc<Shared>) -> &'a mut PoolCache {
+/// Moves this thread's cache for `shared` to the front, creating it if needed,
+/// and flushes it if the pool was trimmed since its last use.
+#[cold]
+#[inline(never)]
+fn find_or_insert(caches: &mut Vec<PoolCache>, shared: &Arc<Shared>) {
     let index = match caches.iter().position(|cache| cache.pool_id == shared.id) {
         Some(index) => index,
         None => insert(caches, shared),
     };
-    if index != 0 {
-        // Most recently used first, so a thread that uses one pool finds it at once.
-        caches.swap(0, index);
-    }
+    // Most recently used first, so a thread that uses one pool finds it at once.
+    caches.swap(0, index);
     let cache = &mut caches[0];
     let epoch = shared.trim_epoch.load(Relaxed);
     if cache.epoch != epoch {
         cache.epoch = epoch;
         cache.flush(shared);
     }
-    cache
 }
 
 #[cold]
 fn insert(caches: &mut Vec<PoolCache>, shared: &Arc<Shared>) -> usize {
     // Caches of pools that were dropped hold nothing useful.
     caches.retain(|cache| cache.shared.strong_count() > 0);
-    let counters = Arc::new(Counters::new(shared.buckets.len()));
+    let counters = Arc::new(CachePadded::new(Counters::new(shared.buckets.len())));
     shared.register(Arc::clone(&counters));
     let stacks = shared
         .buckets
@@ -134,29 +197,18 @@ fn insert(caches: &mut Vec<PoolCache>, shared: &Arc<Shared>) -> usize {
 }
 
 impl PoolCache {
-    /// Takes a buffer of bucket `class`: the newest from this thread's stack,
-    /// else one from the shared queue, else a fresh one. Counts the get.
+    /// Counts a get of `size` bytes from bucket `class`.
     #[inline]
-    pub(crate) fn get(
-        &mut self,
-        shared: &Shared,
-        class: usize,
-        size: usize,
-    ) -> Result<AlignedBuf, PoolError> {
-        let buf = match self.take(shared, class) {
-            Some(buf) => buf,
-            None => shared.allocate(class)?,
-        };
-        let counters = &self.counters;
-        counters.classes[class].gets.add_owned(1);
-        counters.bytes_requested.add_owned(size as u64);
-        Ok(buf)
+    fn count_get(&self, class: usize, size: usize) {
+        self.counters.classes[class].gets.add_owned(1);
+        self.counters.bytes_requested.add_owned(size as u64);
     }
 
     /// Takes an idle buffer: the newest from this thread's stack, else one
-    /// from the shared queue. Counts the hit.
+    /// from the shared queue, and counts the get. A miss counts nothing here,
+    /// since the allocation may still fail.
     #[inline]
-    fn take(&mut self, shared: &Shared, class: usize) -> Option<AlignedBuf> {
+    fn take(&mut self, shared: &Shared, class: usize, size: usize) -> Option<AlignedBuf> {
         let stack = &mut self.stacks[class];
         let buf = match stack.bufs.pop() {
             // Keep the permit as a spare for the next return.
@@ -176,14 +228,14 @@ impl PoolCache {
                 buf
             }
         };
-        self.counters.classes[class].hits.add_owned(1);
+        self.count_get(class, size);
         Some(buf)
     }
 
     /// Keeps a returned, already zeroed buffer of bucket `class`, or frees it
     /// when the bucket's retention bound is reached.
     #[inline]
-    pub(crate) fn give(&mut self, shared: &Shared, class: usize, buf: AlignedBuf) {
+    pub(crate) fn put(&mut self, shared: &Shared, class: usize, buf: AlignedBuf) {
         let bucket = &shared.buckets[class];
         let counters = &self.counters.classes[class];
         counters.puts.add_owned(1);

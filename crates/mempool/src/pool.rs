@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crossbeam_utils::CachePadded;
+
 use crate::aligned_buf::AlignedBuf;
 use crate::bucket::Bucket;
 use crate::builder::BufferPoolBuilder;
@@ -85,10 +87,10 @@ pub(crate) struct Shared {
     /// by the thread that owns them.
     pub(crate) trim_epoch: AtomicU64,
     /// Counters of threads with a live cache for this pool.
-    threads: Mutex<Vec<Arc<Counters>>>,
+    threads: Mutex<Vec<Arc<CachePadded<Counters>>>>,
     /// Counters of exited threads, and of operations that found no thread
     /// cache (during thread teardown).
-    retired: Counters,
+    pub(crate) retired: Counters,
 }
 
 impl BufferPool {
@@ -170,16 +172,12 @@ impl BufferPool {
     /// let buf = pool.get(100);
     /// assert_eq!((buf.len(), buf.capacity()), (100, 512));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn get(&self, size: usize) -> PooledBuf<'_> {
         match self.try_get(size) {
             Ok(buf) => buf,
-            Err(PoolError::AllocFailed { size }) => {
-                let layout = std::alloc::Layout::from_size_align(size, crate::aligned_buf::ALIGN)
-                    .unwrap_or(std::alloc::Layout::new::<u8>());
-                std::alloc::handle_alloc_error(layout)
-            }
-            Err(error) => panic!("mempool: {error}"),
+            Err(error) => get_failed(error),
         }
     }
 
@@ -209,6 +207,7 @@ impl BufferPool {
     /// let error = pool.try_get(usize::MAX).unwrap_err();
     /// assert!(matches!(error, PoolError::TooLarge { requested: usize::MAX, .. }));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
         let shared = &*self.shared;
@@ -216,11 +215,7 @@ impl BufferPool {
         if class == OVERSIZED {
             return self.get_oversized(size);
         }
-        let index = usize::from(class);
-        let buf = local_cache::with_cache(&self.shared, |cache| match cache {
-            Some(cache) => cache.get(shared, index, size),
-            None => shared.get_uncached(index, size),
-        })?;
+        let buf = local_cache::get(&self.shared, usize::from(class), size)?;
         Ok(PooledBuf::new(self, buf, size, class))
     }
 
@@ -244,6 +239,7 @@ impl BufferPool {
 
     /// Takes back the buffer of a dropped guard. `dirty` bytes from the start
     /// may have been written.
+    #[inline]
     pub(crate) fn put(&self, mut buf: AlignedBuf, class: u8, dirty: usize) {
         let shared = &*self.shared;
         if class == OVERSIZED {
@@ -256,11 +252,7 @@ impl BufferPool {
         if shared.zero_on_drop {
             buf.as_mut_slice()[..dirty].fill(0);
         }
-        let index = usize::from(class);
-        local_cache::with_cache(&self.shared, |cache| match cache {
-            Some(cache) => cache.give(shared, index, buf),
-            None => shared.give_uncached(index, buf),
-        });
+        local_cache::put(&self.shared, usize::from(class), buf);
     }
 
     /// Frees the idle buffers in the shared buckets and in the calling
@@ -281,10 +273,8 @@ impl BufferPool {
     /// ```
     pub fn trim(&self) -> u64 {
         let shared = &*self.shared;
-        let mut freed_bytes = local_cache::with_cache(&self.shared, |cache| match cache {
-            Some(cache) => cache.flush(shared),
-            None => 0,
-        });
+        let mut freed_bytes =
+            local_cache::with_cache(&self.shared, |cache| cache.flush(shared)).unwrap_or(0);
         // Ask the other threads' caches to flush at their next use.
         shared.trim_epoch.fetch_add(1, Relaxed);
         for (index, bucket) in shared.buckets.iter().enumerate() {
@@ -362,6 +352,19 @@ impl BufferPool {
     }
 }
 
+/// The failure path of [`BufferPool::get`], kept out of line.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn get_failed(error: PoolError) -> ! {
+    if let PoolError::AllocFailed { size } = error {
+        let layout = std::alloc::Layout::from_size_align(size, crate::aligned_buf::ALIGN)
+            .unwrap_or(std::alloc::Layout::new::<u8>());
+        std::alloc::handle_alloc_error(layout)
+    }
+    panic!("mempool: {error}")
+}
+
 impl Default for BufferPool {
     fn default() -> Self {
         Self::new()
@@ -377,20 +380,20 @@ impl Drop for BufferPool {
 }
 
 impl Shared {
-    fn threads(&self) -> MutexGuard<'_, Vec<Arc<Counters>>> {
+    fn threads(&self) -> MutexGuard<'_, Vec<Arc<CachePadded<Counters>>>> {
         // The list stays consistent even if a holder panicked: every update is
         // a single push or remove.
         self.threads.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Makes `counters` visible to `stats()`.
-    pub(crate) fn register(&self, counters: Arc<Counters>) {
+    pub(crate) fn register(&self, counters: Arc<CachePadded<Counters>>) {
         self.threads().push(counters);
     }
 
     /// Folds a departing thread's counters into `retired`. Both happen under
     /// the lock, so a concurrent `stats()` counts them exactly once.
-    pub(crate) fn retire(&self, counters: &Arc<Counters>) {
+    pub(crate) fn retire(&self, counters: &Arc<CachePadded<Counters>>) {
         let mut threads = self.threads();
         self.retired.absorb(counters);
         threads.retain(|other| !Arc::ptr_eq(other, counters));
@@ -402,25 +405,34 @@ impl Shared {
         AlignedBuf::try_zeroed(size).ok_or(PoolError::AllocFailed { size })
     }
 
-    /// `PoolCache::get` for a thread without a cache: the shared queue only.
-    fn get_uncached(&self, index: usize, size: usize) -> Result<AlignedBuf, PoolError> {
+    /// A get for a thread without a cache: the shared queue only.
+    #[cold]
+    pub(crate) fn get_uncached(&self, index: usize, size: usize) -> Result<AlignedBuf, PoolError> {
         let bucket = &self.buckets[index];
-        let counters = &self.retired;
         let buf = match bucket.pop_idle() {
             Some(buf) => {
                 bucket.release(1);
-                counters.classes[index].hits.add_shared(1);
                 buf
             }
-            None => self.allocate(index)?,
+            None => {
+                let buf = self.allocate(index)?;
+                self.retired.classes[index].misses.add_shared(1);
+                buf
+            }
         };
-        counters.classes[index].gets.add_shared(1);
-        counters.bytes_requested.add_shared(size as u64);
+        self.count_uncached_get(index, size);
         Ok(buf)
     }
 
-    /// `give` for a thread without a cache: the shared queue only.
-    fn give_uncached(&self, index: usize, buf: AlignedBuf) {
+    /// Counts a get made without a thread cache.
+    pub(crate) fn count_uncached_get(&self, index: usize, size: usize) {
+        self.retired.classes[index].gets.add_shared(1);
+        self.retired.bytes_requested.add_shared(size as u64);
+    }
+
+    /// A put for a thread without a cache: the shared queue only.
+    #[cold]
+    pub(crate) fn put_uncached(&self, index: usize, buf: AlignedBuf) {
         let bucket = &self.buckets[index];
         let counters = &self.retired.classes[index];
         counters.puts.add_shared(1);

@@ -157,6 +157,7 @@ impl<'p> PooledBuf<'p> {
 }
 
 impl Drop for PooledBuf<'_> {
+    #[inline]
     fn drop(&mut self) {
         let buf = std::mem::replace(&mut self.buf, AlignedBuf::empty());
         self.pool.put(buf, self.class, self.written);

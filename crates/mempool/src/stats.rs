@@ -169,7 +169,9 @@ impl Counter {
 #[derive(Debug, Default)]
 pub(crate) struct ClassCounters {
     pub(crate) gets: Counter,
-    pub(crate) hits: Counter,
+    /// Counted on the (slow) allocation path; hits are `gets - misses`, so
+    /// the hot path bumps one counter fewer.
+    pub(crate) misses: Counter,
     pub(crate) puts: Counter,
     pub(crate) discarded: Counter,
     pub(crate) trimmed: Counter,
@@ -204,7 +206,7 @@ impl Counters {
     pub(crate) fn absorb(&self, other: &Counters) {
         for (mine, theirs) in self.classes.iter().zip(other.classes.iter()) {
             mine.gets.add_shared(theirs.gets.get());
-            mine.hits.add_shared(theirs.hits.get());
+            mine.misses.add_shared(theirs.misses.get());
             mine.puts.add_shared(theirs.puts.get());
             mine.discarded.add_shared(theirs.discarded.get());
             mine.trimmed.add_shared(theirs.trimmed.get());
@@ -242,7 +244,7 @@ impl Totals {
         for (sum, class) in self.classes.iter_mut().zip(counters.classes.iter()) {
             let values = [
                 &class.gets,
-                &class.hits,
+                &class.misses,
                 &class.puts,
                 &class.discarded,
                 &class.trimmed,
@@ -272,25 +274,25 @@ impl Totals {
             bytes_requested: self.bytes_requested,
             ..PoolStats::default()
         };
-        for (&[gets, hits, puts, discarded, trimmed], (size, max_idle)) in
+        for (&[gets, misses, puts, discarded, trimmed], (size, max_idle)) in
             self.classes.iter().zip(buckets)
         {
             let bucket = BucketStats {
                 size,
                 gets,
-                hits,
-                misses: gets.saturating_sub(hits),
+                hits: gets.saturating_sub(misses),
+                misses,
                 puts,
                 discarded,
                 trimmed,
                 in_use: gets.saturating_sub(puts),
-                idle: puts.saturating_sub(hits + discarded + trimmed),
+                idle: puts.saturating_sub(gets.saturating_sub(misses) + discarded + trimmed),
                 max_idle,
             };
             let bytes = |count: u64| count.saturating_mul(size as u64);
             stats.gets += gets;
             stats.puts += puts;
-            stats.hits += hits;
+            stats.hits += bucket.hits;
             stats.allocations += bucket.misses;
             stats.discarded += discarded;
             stats.trimmed += trimmed;
