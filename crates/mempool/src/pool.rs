@@ -372,6 +372,10 @@ impl Default for BufferPool {
 }
 
 impl Drop for BufferPool {
+    /// Frees the idle buffers of the shared buckets and of the calling
+    /// thread's cache. Buffers cached by other live threads (at most the
+    /// thread cache size per bucket) are freed when those threads exit or next
+    /// start using a new pool.
     fn drop(&mut self) {
         // Free this thread's cached buffers now; other threads free theirs when
         // they exit or next use any pool.
