@@ -32,6 +32,17 @@ use crate::size_class::OVERSIZED;
 /// zeroed: the prefix that was ever reachable through `&mut` access. A guard
 /// only ever read is not zeroed at all.
 ///
+/// # Growing by writing
+///
+/// [`BufferPool::get_empty`] hands out a guard with length 0. Appending
+/// through [`std::io::Write`], `bytes::BufMut` (feature `bytes`) or
+/// [`try_extend_from_slice`](Self::try_extend_from_slice) makes `len()` grow,
+/// up to `capacity()`; the buffer never reallocates, and a write that does not
+/// fit fails with a [`CapacityError`] (`BufMut` panics, as its contract
+/// says). `written` covers every byte a write touched, so the drop zeroes all
+/// of them. With the `bytes` feature, `freeze` turns a `PooledBuf<'static>`
+/// into a `bytes::Bytes` without a copy.
+///
 /// # Sharing
 ///
 /// `PooledBuf` is `Send` and `Sync`. It borrows its pool; a guard from the

@@ -58,7 +58,10 @@ fn get_empty_counts_as_a_get_and_returns() {
     drop(pool.get_empty(100));
     let again = pool.get_empty(200);
     let stats = pool.stats();
-    assert_eq!((stats.gets, stats.hits, stats.puts, stats.in_use), (2, 1, 1, 1));
+    assert_eq!(
+        (stats.gets, stats.hits, stats.puts, stats.in_use),
+        (2, 1, 1, 1)
+    );
     assert_eq!(stats.bytes_requested, 300);
     drop(again);
     assert_eq!(pool.stats().in_use, 0);
@@ -115,7 +118,10 @@ fn write_all_is_all_or_nothing() {
     let error = buf.write_all(b"abc").unwrap_err();
     assert_eq!(error.kind(), ErrorKind::WriteZero);
     assert_eq!(capacity_error(&error).additional, 3);
-    assert!(error.to_string().contains("cannot append 3 bytes"), "{error}");
+    assert!(
+        error.to_string().contains("cannot append 3 bytes"),
+        "{error}"
+    );
     assert_eq!(buf.len(), 510, "nothing of a refused write_all lands");
     buf.write_all(b"ab").unwrap();
     assert_eq!(buf.len(), 512);
@@ -127,7 +133,10 @@ fn try_extend_from_slice_reports_the_numbers() {
     let mut buf = pool.get_empty(512);
     buf.try_extend_from_slice(&[5; 300]).unwrap();
     let error = buf.try_extend_from_slice(&[5; 213]).unwrap_err();
-    assert_eq!((error.len, error.capacity, error.additional), (300, 512, 213));
+    assert_eq!(
+        (error.len, error.capacity, error.additional),
+        (300, 512, 213)
+    );
     let io_error = io::Error::from(error);
     assert_eq!(io_error.kind(), ErrorKind::WriteZero);
     buf.try_extend_from_slice(&[5; 212]).unwrap();
@@ -182,7 +191,10 @@ fn drop_zeroes_every_written_byte() {
     drop(buf);
 
     let (again, contents) = next_buffer_contents(&pool);
-    assert_eq!(again, address, "the thread cache hands back the same buffer");
+    assert_eq!(
+        again, address,
+        "the thread cache hands back the same buffer"
+    );
     assert!(contents.iter().all(|&b| b == 0));
 }
 
