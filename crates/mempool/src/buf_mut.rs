@@ -162,3 +162,13 @@ impl PooledBuf<'static> {
         Bytes::from_owner(self)
     }
 }
+
+/// A buffer borrowed from a local pool cannot be frozen: `Bytes` has no
+/// lifetime, so the pool would have to outlive every clone.
+///
+/// ```compile_fail,E0597
+/// let pool = mempool::BufferPool::new();
+/// let bytes = pool.get(16).freeze();
+/// drop(bytes);
+/// ```
+fn _freeze_needs_a_static_pool() {}

@@ -66,7 +66,9 @@ pub struct PooledBuf<'p> {
     /// Visible bytes; `len <= buf.capacity()`.
     len: usize,
     /// The prefix `[0, written)` may hold non-zero bytes: the high-water mark
-    /// of `len` over every mutable borrow. `written <= buf.capacity()`.
+    /// of `len` over every mutable borrow, or the whole capacity once the
+    /// spare capacity was lent out (`BufMut::chunk_mut`).
+    /// `written <= buf.capacity()`.
     written: usize,
     /// Bucket index, or `OVERSIZED`.
     class: u8,
