@@ -219,6 +219,64 @@ impl BufferPool {
         Ok(PooledBuf::new(self, buf, size, class))
     }
 
+    /// Takes a buffer that can hold at least `capacity` bytes, with length 0,
+    /// to be filled by appending: through [`io::Write`](std::io::Write),
+    /// `bytes::BufMut` (feature `bytes`) or
+    /// [`PooledBuf::try_extend_from_slice`].
+    ///
+    /// `len()` grows as you write, up to `capacity()` (the bucket size); a
+    /// write that does not fit fails and writes nothing, it never reallocates.
+    /// On drop only the bytes that were written are zeroed. It is
+    /// [`get`](Self::get) followed by [`PooledBuf::clear`], and counts in the
+    /// stats as a get of `capacity` bytes.
+    ///
+    /// # Panics
+    ///
+    /// As [`get`](Self::get): above the maximum buffer size, or on allocation
+    /// failure (abort). [`try_get_empty`](Self::try_get_empty) returns errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// let pool = mempool::BufferPool::new();
+    /// let mut frame = pool.get_empty(1500);
+    /// assert_eq!((frame.len(), frame.capacity()), (0, 4096));
+    /// frame.write_all(&5u32.to_be_bytes())?;
+    /// frame.write_all(b"hello")?;
+    /// assert_eq!(&frame[..], b"\0\0\0\x05hello");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn get_empty(&self, capacity: usize) -> PooledBuf<'_> {
+        let mut buf = self.get(capacity);
+        buf.clear();
+        buf
+    }
+
+    /// Takes an empty buffer that can hold at least `capacity` bytes, or
+    /// returns an error; see [`get_empty`](Self::get_empty).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_get`](Self::try_get): [`PoolError::TooLarge`] or
+    /// [`PoolError::AllocFailed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::new();
+    /// assert!(pool.try_get_empty(100)?.is_empty());
+    /// assert!(pool.try_get_empty(usize::MAX).is_err());
+    /// # Ok::<(), mempool::PoolError>(())
+    /// ```
+    pub fn try_get_empty(&self, capacity: usize) -> Result<PooledBuf<'_>, PoolError> {
+        let mut buf = self.try_get(capacity)?;
+        buf.clear();
+        Ok(buf)
+    }
+
     #[cold]
     fn get_oversized(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
         let shared = &*self.shared;
