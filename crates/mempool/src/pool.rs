@@ -11,7 +11,7 @@ use crate::builder::BufferPoolBuilder;
 use crate::error::PoolError;
 use crate::local_cache;
 use crate::pooled_buf::PooledBuf;
-use crate::size_class::{OVERSIZED, class_of};
+use crate::size_class::{OVERSIZED, SizeClasses};
 use crate::stats::{Counters, PoolStats, Totals};
 
 /// A pool of reusable byte buffers, sorted into buckets by size.
@@ -78,7 +78,7 @@ pub(crate) struct Shared {
     /// Tells this pool's thread caches apart from other pools'.
     pub(crate) id: u64,
     /// `buckets[i].size`, kept contiguous for routing.
-    sizes: Box<[usize]>,
+    classes: SizeClasses,
     pub(crate) buckets: Box<[Bucket]>,
     max_buffer_size: usize,
     zero_on_drop: bool,
@@ -138,7 +138,7 @@ impl BufferPool {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         let shared = Shared {
             id: NEXT_ID.fetch_add(1, Relaxed),
-            sizes: buckets.iter().map(|bucket| bucket.size).collect(),
+            classes: SizeClasses::new(buckets.iter().map(|bucket| bucket.size).collect()),
             retired: Counters::new(buckets.len()),
             buckets: buckets.into_boxed_slice(),
             max_buffer_size,
@@ -211,7 +211,7 @@ impl BufferPool {
     #[track_caller]
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
         let shared = &*self.shared;
-        let class = class_of(&shared.sizes, size);
+        let class = shared.classes.class_of(size);
         if class == OVERSIZED {
             return self.get_oversized(size);
         }
@@ -389,7 +389,7 @@ impl BufferPool {
     /// ```
     #[must_use]
     pub fn bucket_sizes(&self) -> &[usize] {
-        &self.shared.sizes
+        self.shared.classes.sizes()
     }
 
     /// The largest buffer this pool hands out; larger requests fail.
