@@ -98,3 +98,44 @@ pub enum BuildError {
         size: usize,
     },
 }
+
+/// A write would go past the end of a [`PooledBuf`](crate::PooledBuf)'s
+/// capacity; nothing was written.
+///
+/// A `PooledBuf` never reallocates: its capacity is the bucket it came from.
+/// Take a larger buffer when this happens.
+///
+/// # Examples
+///
+/// ```
+/// use mempool::CapacityError;
+///
+/// let mut buf = mempool::get_empty_buffer(512);
+/// buf.try_extend_from_slice(&[1; 500])?;
+/// let error = buf.try_extend_from_slice(&[2; 20]).unwrap_err();
+/// assert_eq!((error.len, error.capacity, error.additional), (500, 512, 20));
+/// assert_eq!(buf.len(), 500); // unchanged
+/// # Ok::<(), CapacityError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+#[error(
+    "cannot append {additional} bytes to a pooled buffer holding {len} of its {capacity} bytes \
+     (take a larger buffer)"
+)]
+pub struct CapacityError {
+    /// The buffer's length before the write.
+    pub len: usize,
+    /// The buffer's capacity.
+    pub capacity: usize,
+    /// The number of bytes the write asked to append.
+    pub additional: usize,
+}
+
+impl From<CapacityError> for io::Error {
+    /// Maps to [`io::ErrorKind::WriteZero`], the kind `std` uses when a
+    /// fixed-size writer such as `&mut [u8]` is full.
+    fn from(error: CapacityError) -> Self {
+        io::Error::new(io::ErrorKind::WriteZero, error)
+    }
+}

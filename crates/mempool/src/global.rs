@@ -93,6 +93,47 @@ pub fn try_get_buffer(size: usize) -> Result<PooledBuf<'static>, PoolError> {
     global().try_get(size)
 }
 
+/// Takes an empty buffer of at least `capacity` bytes from the global pool,
+/// to be filled by appending; see [`BufferPool::get_empty`].
+///
+/// # Panics
+///
+/// As [`get_buffer`]; [`try_get_empty_buffer`] returns errors instead.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::Write;
+///
+/// let mut buf = mempool::get_empty_buffer(100);
+/// write!(buf, "offset={}", 42)?;
+/// assert_eq!(&buf[..], b"offset=42");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[track_caller]
+pub fn get_empty_buffer(capacity: usize) -> PooledBuf<'static> {
+    global().get_empty(capacity)
+}
+
+/// Takes an empty buffer of at least `capacity` bytes from the global pool,
+/// or returns an error; see [`BufferPool::try_get_empty`].
+///
+/// # Errors
+///
+/// [`PoolError::TooLarge`] above the maximum buffer size,
+/// [`PoolError::AllocFailed`] when the allocator fails.
+///
+/// # Examples
+///
+/// ```
+/// assert!(mempool::try_get_empty_buffer(10)?.is_empty());
+/// assert!(mempool::try_get_empty_buffer(usize::MAX).is_err());
+/// # Ok::<(), mempool::PoolError>(())
+/// ```
+pub fn try_get_empty_buffer(capacity: usize) -> Result<PooledBuf<'static>, PoolError> {
+    global().try_get_empty(capacity)
+}
+
 /// A snapshot of the global pool's counters; see [`PoolStats`].
 ///
 /// # Examples

@@ -52,6 +52,24 @@
 //!   `usize::MAX`. A panic while a guard is alive unwinds through its `Drop`,
 //!   which returns the buffer.
 //!
+//! # Fitting the I/O ecosystem
+//!
+//! A `PooledBuf` from [`BufferPool::get_empty`] or [`get_empty_buffer`] starts
+//! with length 0 and grows as it is written, up to its capacity (the bucket
+//! size): it implements [`std::io::Write`] and, with the `bytes` feature,
+//! `bytes::BufMut`. A write that does not fit fails ([`CapacityError`]) or, for
+//! `BufMut`, panics as that trait requires; the buffer never reallocates.
+//! With the `bytes` feature, `PooledBuf::freeze` turns a
+//! `PooledBuf<'static>` into a `bytes::Bytes` without a copy, and the buffer
+//! returns to the pool when the last clone drops. `docs/coming-from-go.md`
+//! maps Go's `GetBuffer`/`PutBuffer` idioms to these.
+//!
+//! # Feature flags
+//!
+//! * `bytes` (off by default): `bytes::BufMut` for [`PooledBuf`], and
+//!   `PooledBuf::freeze` into a zero-copy `bytes::Bytes` (needs `bytes`
+//!   1.10 or later, for `Bytes::from_owner`).
+//!
 //! # Upkeep
 //!
 //! Nothing runs in the background. Idle buffers are bounded, so no upkeep is
@@ -62,7 +80,9 @@
 //!
 //! The only `unsafe` code is the aligned allocation behind each buffer
 //! (`aligned_buf.rs`, five blocks, each with a `SAFETY` comment and unit
-//! tests). The test suite also runs under valgrind (see `README.md`).
+//! tests), and, with the `bytes` feature, the `unsafe impl BufMut`
+//! (`buf_mut.rs`, which needs no `unsafe` block; its `SAFETY` comment goes
+//! through the trait's contract and `tests/bytes.rs` exercises each point). The test suite also runs under valgrind (see `README.md`).
 //!
 //! # Comparison with similar crates
 //!
@@ -80,9 +100,12 @@
 
 mod aligned_buf;
 mod bucket;
+#[cfg(feature = "bytes")]
+mod buf_mut;
 mod builder;
 mod error;
 mod global;
+mod io;
 mod local_cache;
 mod pool;
 mod pooled_buf;
@@ -93,8 +116,10 @@ pub use builder::{
     BufferPoolBuilder, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_IDLE_PER_BUCKET,
     DEFAULT_RETAINED_BYTES_PER_BUCKET, DEFAULT_THREAD_CACHE_BYTES,
 };
-pub use error::{BuildError, PoolError};
-pub use global::{get_buffer, global, init_global, stats, try_get_buffer};
+pub use error::{BuildError, CapacityError, PoolError};
+pub use global::{
+    get_buffer, get_empty_buffer, global, init_global, stats, try_get_buffer, try_get_empty_buffer,
+};
 pub use pool::BufferPool;
 pub use pooled_buf::PooledBuf;
 pub use size_class::DEFAULT_BUCKET_SIZES;

@@ -11,7 +11,7 @@ use crate::builder::BufferPoolBuilder;
 use crate::error::PoolError;
 use crate::local_cache;
 use crate::pooled_buf::PooledBuf;
-use crate::size_class::{OVERSIZED, class_of};
+use crate::size_class::{OVERSIZED, SizeClasses};
 use crate::stats::{Counters, PoolStats, Totals};
 
 /// A pool of reusable byte buffers, sorted into buckets by size.
@@ -78,7 +78,7 @@ pub(crate) struct Shared {
     /// Tells this pool's thread caches apart from other pools'.
     pub(crate) id: u64,
     /// `buckets[i].size`, kept contiguous for routing.
-    sizes: Box<[usize]>,
+    classes: SizeClasses,
     pub(crate) buckets: Box<[Bucket]>,
     max_buffer_size: usize,
     zero_on_drop: bool,
@@ -138,7 +138,7 @@ impl BufferPool {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         let shared = Shared {
             id: NEXT_ID.fetch_add(1, Relaxed),
-            sizes: buckets.iter().map(|bucket| bucket.size).collect(),
+            classes: SizeClasses::new(buckets.iter().map(|bucket| bucket.size).collect()),
             retired: Counters::new(buckets.len()),
             buckets: buckets.into_boxed_slice(),
             max_buffer_size,
@@ -211,12 +211,70 @@ impl BufferPool {
     #[track_caller]
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
         let shared = &*self.shared;
-        let class = class_of(&shared.sizes, size);
+        let class = shared.classes.class_of(size);
         if class == OVERSIZED {
             return self.get_oversized(size);
         }
         let buf = local_cache::get(&self.shared, usize::from(class), size)?;
         Ok(PooledBuf::new(self, buf, size, class))
+    }
+
+    /// Takes a buffer that can hold at least `capacity` bytes, with length 0,
+    /// to be filled by appending: through [`io::Write`](std::io::Write),
+    /// `bytes::BufMut` (feature `bytes`) or
+    /// [`PooledBuf::try_extend_from_slice`].
+    ///
+    /// `len()` grows as you write, up to `capacity()` (the bucket size); a
+    /// write that does not fit fails and writes nothing, it never reallocates.
+    /// On drop only the bytes that were written are zeroed. It is
+    /// [`get`](Self::get) followed by [`PooledBuf::clear`], and counts in the
+    /// stats as a get of `capacity` bytes.
+    ///
+    /// # Panics
+    ///
+    /// As [`get`](Self::get): above the maximum buffer size, or on allocation
+    /// failure (abort). [`try_get_empty`](Self::try_get_empty) returns errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// let pool = mempool::BufferPool::new();
+    /// let mut frame = pool.get_empty(1500);
+    /// assert_eq!((frame.len(), frame.capacity()), (0, 4096));
+    /// frame.write_all(&5u32.to_be_bytes())?;
+    /// frame.write_all(b"hello")?;
+    /// assert_eq!(&frame[..], b"\0\0\0\x05hello");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn get_empty(&self, capacity: usize) -> PooledBuf<'_> {
+        let mut buf = self.get(capacity);
+        buf.clear();
+        buf
+    }
+
+    /// Takes an empty buffer that can hold at least `capacity` bytes, or
+    /// returns an error; see [`get_empty`](Self::get_empty).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_get`](Self::try_get): [`PoolError::TooLarge`] or
+    /// [`PoolError::AllocFailed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::new();
+    /// assert!(pool.try_get_empty(100)?.is_empty());
+    /// assert!(pool.try_get_empty(usize::MAX).is_err());
+    /// # Ok::<(), mempool::PoolError>(())
+    /// ```
+    pub fn try_get_empty(&self, capacity: usize) -> Result<PooledBuf<'_>, PoolError> {
+        let mut buf = self.try_get(capacity)?;
+        buf.clear();
+        Ok(buf)
     }
 
     #[cold]
@@ -249,7 +307,8 @@ impl BufferPool {
             shared.retired.oversized_bytes_back.add_shared(size);
             return;
         }
-        if shared.zero_on_drop {
+        // A guard that was only read skips the call into `memset`.
+        if shared.zero_on_drop && dirty > 0 {
             buf.as_mut_slice()[..dirty].fill(0);
         }
         local_cache::put(&self.shared, usize::from(class), buf);
@@ -331,7 +390,7 @@ impl BufferPool {
     /// ```
     #[must_use]
     pub fn bucket_sizes(&self) -> &[usize] {
-        &self.shared.sizes
+        self.shared.classes.sizes()
     }
 
     /// The largest buffer this pool hands out; larger requests fail.
@@ -372,6 +431,10 @@ impl Default for BufferPool {
 }
 
 impl Drop for BufferPool {
+    /// Frees the idle buffers of the shared buckets and of the calling
+    /// thread's cache. Buffers cached by other live threads (at most the
+    /// thread cache size per bucket) are freed when those threads exit or next
+    /// start using a new pool.
     fn drop(&mut self) {
         // Free this thread's cached buffers now; other threads free theirs when
         // they exit or next use any pool.

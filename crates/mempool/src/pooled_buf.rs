@@ -4,6 +4,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 use crate::aligned_buf::AlignedBuf;
+use crate::error::CapacityError;
 use crate::pool::BufferPool;
 use crate::size_class::OVERSIZED;
 
@@ -31,6 +32,17 @@ use crate::size_class::OVERSIZED;
 /// zeroed: the prefix that was ever reachable through `&mut` access. A guard
 /// only ever read is not zeroed at all.
 ///
+/// # Growing by writing
+///
+/// [`BufferPool::get_empty`] hands out a guard with length 0. Appending
+/// through [`std::io::Write`], `bytes::BufMut` (feature `bytes`) or
+/// [`try_extend_from_slice`](Self::try_extend_from_slice) makes `len()` grow,
+/// up to `capacity()`; the buffer never reallocates, and a write that does not
+/// fit fails with a [`CapacityError`] (`BufMut` panics, as its contract
+/// says). `written` covers every byte a write touched, so the drop zeroes all
+/// of them. With the `bytes` feature, `freeze` turns a `PooledBuf<'static>`
+/// into a `bytes::Bytes` without a copy.
+///
 /// # Sharing
 ///
 /// `PooledBuf` is `Send` and `Sync`. It borrows its pool; a guard from the
@@ -54,7 +66,9 @@ pub struct PooledBuf<'p> {
     /// Visible bytes; `len <= buf.capacity()`.
     len: usize,
     /// The prefix `[0, written)` may hold non-zero bytes: the high-water mark
-    /// of `len` over every mutable borrow. `written <= buf.capacity()`.
+    /// of `len` over every mutable borrow, or the whole capacity once the
+    /// spare capacity was lent out (`BufMut::chunk_mut`).
+    /// `written <= buf.capacity()`.
     written: usize,
     /// Bucket index, or `OVERSIZED`.
     class: u8,
@@ -146,6 +160,100 @@ impl<'p> PooledBuf<'p> {
     #[inline]
     pub fn clear(&mut self) {
         self.len = 0;
+    }
+
+    /// The number of bytes that can still be appended: `capacity() - len()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut buf = mempool::get_empty_buffer(100);
+    /// assert_eq!(buf.remaining_capacity(), 512);
+    /// buf.try_extend_from_slice(b"abc")?;
+    /// assert_eq!(buf.remaining_capacity(), 509);
+    /// # Ok::<(), mempool::CapacityError>(())
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn remaining_capacity(&self) -> usize {
+        self.capacity() - self.len
+    }
+
+    /// Appends `data` after the visible bytes, or, if it does not fit in the
+    /// remaining capacity, writes nothing and returns an error.
+    ///
+    /// This is the growable side of a `PooledBuf`: take one with
+    /// [`BufferPool::get_empty`] (length 0) and `len()` grows as you append,
+    /// up to `capacity()`. The buffer never reallocates. The appended bytes
+    /// are zeroed on drop like every other written byte.
+    ///
+    /// # Errors
+    ///
+    /// [`CapacityError`] if `data.len() > self.remaining_capacity()`; the
+    /// buffer is then unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut buf = mempool::get_empty_buffer(8);
+    /// buf.try_extend_from_slice(b"hello")?;
+    /// buf.try_extend_from_slice(b" world")?;
+    /// assert_eq!(&buf[..], b"hello world");
+    /// # Ok::<(), mempool::CapacityError>(())
+    /// ```
+    ///
+    /// ```
+    /// let mut buf = mempool::get_empty_buffer(512);
+    /// assert!(buf.try_extend_from_slice(&[0xFF; 513]).is_err());
+    /// assert!(buf.is_empty());
+    /// ```
+    pub fn try_extend_from_slice(&mut self, data: &[u8]) -> Result<(), CapacityError> {
+        if data.len() > self.remaining_capacity() {
+            return Err(self.capacity_error(data.len()));
+        }
+        let end = self.len + data.len();
+        self.buf.as_mut_slice()[self.len..end].copy_from_slice(data);
+        self.set_written_len(end);
+        Ok(())
+    }
+
+    /// Appends `count` copies of `byte`; the filling twin of
+    /// [`try_extend_from_slice`](Self::try_extend_from_slice).
+    #[cfg(feature = "bytes")]
+    pub(crate) fn try_extend_with(&mut self, byte: u8, count: usize) -> Result<(), CapacityError> {
+        if count > self.remaining_capacity() {
+            return Err(self.capacity_error(count));
+        }
+        let end = self.len + count;
+        self.buf.as_mut_slice()[self.len..end].fill(byte);
+        self.set_written_len(end);
+        Ok(())
+    }
+
+    /// The error for appending `additional` bytes that do not fit.
+    pub(crate) fn capacity_error(&self, additional: usize) -> CapacityError {
+        CapacityError {
+            len: self.len,
+            capacity: self.capacity(),
+            additional,
+        }
+    }
+
+    /// The spare capacity `[len, capacity)`, for a caller that writes first
+    /// and then calls [`set_written_len`](Self::set_written_len). All of it
+    /// becomes dirty, because the caller may write any of it.
+    #[cfg(feature = "bytes")]
+    pub(crate) fn spare_capacity_mut(&mut self) -> &mut [u8] {
+        self.written = self.capacity();
+        &mut self.buf.as_mut_slice()[self.len..]
+    }
+
+    /// Sets the length to `len`, a length whose bytes were just written, and
+    /// keeps `written` covering them.
+    pub(crate) fn set_written_len(&mut self, len: usize) {
+        debug_assert!(len <= self.capacity());
+        self.len = len;
+        self.written = self.written.max(len);
     }
 
     /// The pool this buffer returns to.

@@ -34,27 +34,80 @@ pub(crate) const MAX_BUCKETS: usize = 64;
 /// The class of a buffer that belongs to no bucket.
 pub(crate) const OVERSIZED: u8 = u8::MAX;
 
-/// Returns the index of the smallest size in `sizes` that is `>= size`, or
-/// [`OVERSIZED`] when `size` exceeds them all.
+/// Routes a requested size to its bucket in (nearly) constant time.
 ///
-/// `sizes` must be strictly ascending and at most [`MAX_BUCKETS`] long.
-#[inline]
-pub(crate) fn class_of(sizes: &[usize], size: usize) -> u8 {
-    debug_assert!(sizes.len() <= MAX_BUCKETS);
-    // A linear scan beats a binary search here: there are few sizes, and most
-    // requests are small, so the loop usually exits on its first compare.
-    for (index, &bucket) in sizes.iter().enumerate() {
-        if size <= bucket {
-            return index as u8;
+/// A request of `n > 0` bytes satisfies `2^(k-1) < n <= 2^k` for
+/// `k = ceil(log2(n))`, so its bucket is no smaller than the first bucket that
+/// holds `2^(k-1) + 1` bytes. `start[k]` stores that bucket, and routing scans
+/// up from it. When every bucket size is a power of two, as the defaults are,
+/// the first compare always succeeds: one `lzcnt`, one table load, one
+/// compare, whatever the size.
+#[derive(Debug)]
+pub(crate) struct SizeClasses {
+    /// Strictly ascending, at most [`MAX_BUCKETS`] long.
+    sizes: Box<[usize]>,
+    /// `start[k]`: the first bucket with size `> 2^(k-1)` (bucket 0 for
+    /// `k == 0`), or `sizes.len()` if none.
+    start: [u8; usize::BITS as usize + 1],
+}
+
+impl SizeClasses {
+    /// `sizes` must be strictly ascending, non-empty and at most
+    /// [`MAX_BUCKETS`] long (the builder checks).
+    pub(crate) fn new(sizes: Box<[usize]>) -> Self {
+        debug_assert!(!sizes.is_empty() && sizes.len() <= MAX_BUCKETS);
+        debug_assert!(sizes.windows(2).all(|pair| pair[0] < pair[1]));
+        let mut start = [0; usize::BITS as usize + 1];
+        for (k, slot) in start.iter_mut().enumerate().skip(1) {
+            let lower = 1usize << (k - 1); // the request is above this
+            *slot = sizes
+                .iter()
+                .position(|&bucket| bucket > lower)
+                .unwrap_or(sizes.len()) as u8;
         }
+        Self { sizes, start }
     }
-    OVERSIZED
+
+    /// The bucket sizes, smallest first.
+    pub(crate) fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
+    /// Returns the index of the smallest bucket that holds `size` bytes, or
+    /// [`OVERSIZED`] when `size` exceeds them all.
+    #[inline]
+    pub(crate) fn class_of(&self, size: usize) -> u8 {
+        // ceil(log2(size)), and 0 for sizes 0 and 1.
+        let k = (usize::BITS - size.saturating_sub(1).leading_zeros()) as usize;
+        let mut index = usize::from(self.start[k]);
+        while let Some(&bucket) = self.sizes.get(index) {
+            if size <= bucket {
+                return index as u8;
+            }
+            index += 1;
+        }
+        OVERSIZED
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The reference: a linear scan over all sizes.
+    fn scan(sizes: &[usize], size: usize) -> u8 {
+        sizes
+            .iter()
+            .position(|&bucket| size <= bucket)
+            .map_or(OVERSIZED, |index| index as u8)
+    }
+
+    fn class_of(sizes: &[usize], size: usize) -> u8 {
+        let routed = SizeClasses::new(sizes.into()).class_of(size);
+        assert_eq!(routed, scan(sizes, size), "sizes {sizes:?}, size {size}");
+        routed
+    }
 
     #[test]
     fn boundaries_of_every_default_bucket() {
@@ -72,7 +125,33 @@ mod tests {
         assert_eq!(class_of(sizes, usize::MAX), OVERSIZED);
     }
 
+    #[test]
+    fn extreme_sizes() {
+        let sizes = [1, 3, usize::MAX / 2, usize::MAX];
+        for size in [
+            0,
+            1,
+            2,
+            3,
+            4,
+            usize::MAX / 2,
+            usize::MAX / 2 + 1,
+            usize::MAX,
+        ] {
+            class_of(&sizes, size);
+        }
+    }
+
     proptest! {
+        #[test]
+        fn agrees_with_a_linear_scan(
+            sizes in prop::collection::btree_set(1usize..(1 << 26), 1..MAX_BUCKETS),
+            size in prop_oneof![0usize..(1 << 27), any::<usize>()],
+        ) {
+            let sizes: Vec<usize> = sizes.into_iter().collect();
+            class_of(&sizes, size);
+        }
+
         #[test]
         fn routes_to_smallest_bucket_that_fits(size in 0usize..(40 << 20)) {
             let sizes = &DEFAULT_BUCKET_SIZES;
