@@ -2,11 +2,13 @@
 //! `benches/scripts/callgrind.sh`, which counts instructions per operation as
 //! a noise-free second opinion on the criterion timings.
 //!
-//! `run_row --row mempool|vec|zeropool|floor --size 1024 --iters 10000`
+//! `run_row --row mempool|vec|zeropool|object_pool|floor --size 1024 --iters 10000`, or
+//! `--row mempool_kafka|vec_kafka` for the Kafka-like size mix.
 
 use mempool::BufferPool;
 use mempool_benches::floor::Scratch;
-use mempool_benches::peers::{mempool_op, vec_op, zeropool_op};
+use mempool_benches::mix::SizeMix;
+use mempool_benches::peers::{mempool_op, object_pool_for, object_pool_op, vec_op, zeropool_op};
 use mempool_benches::workload::Workload;
 
 fn main() {
@@ -36,9 +38,22 @@ fn main() {
             let pool = zeropool::ZeroPool::new();
             (0..=iters).for_each(|_| zeropool_op(&pool, size, w));
         }
+        "object_pool" => {
+            let pool = object_pool_for(size);
+            (0..=iters).for_each(|_| object_pool_op(&pool, size, w));
+        }
         "floor" => {
             let mut scratch = Scratch::new(size);
             (0..=iters).for_each(|_| scratch.write_then_zero(size));
+        }
+        "mempool_kafka" => {
+            let pool = BufferPool::new();
+            let mix = SizeMix::kafka(1);
+            (0..=iters).for_each(|i| mempool_op(&pool, mix.size(i as usize), w));
+        }
+        "vec_kafka" => {
+            let mix = SizeMix::kafka(1);
+            (0..=iters).for_each(|i| vec_op(mix.size(i as usize), w));
         }
         other => panic!("unknown row {other}"),
     }

@@ -20,7 +20,7 @@ instructions() {
 }
 echo "| row ($size B, write all) | instructions per op |"
 echo "|---|---|"
-for row in floor mempool zeropool vec; do
+for row in floor mempool zeropool object_pool vec; do
     a=$(instructions "$row" $low)
     b=$(instructions "$row" $high)
     echo "| $row | $(( (b - a) / (high - low) )) |"

@@ -7,6 +7,7 @@
 
 pub mod counting_alloc;
 pub mod floor;
+pub mod interleaved;
 pub mod mix;
 pub mod peers;
 pub mod rss;
