@@ -58,6 +58,19 @@
 //! needed for safety; call [`BufferPool::trim`] after a burst to give memory
 //! back sooner.
 //!
+//! # Feature flags
+//!
+//! * `metrics` (on by default): [`MetricsCollector`] publishes [`PoolStats`]
+//!   through the [`metrics`](https://docs.rs/metrics) facade under the
+//!   `takhin_mempool_buffer_*` names, and [`Reporter`] does it on an interval
+//!   from a background thread. Nothing is recorded on the get/drop path.
+//! * `prometheus` (off by default, implies `metrics`): [`install_prometheus`]
+//!   installs `metrics-exporter-prometheus` with its HTTP listener on
+//!   `127.0.0.1:9000`, or another address with [`install_prometheus_on`].
+//!
+//! Leak tracking ([`BufferPoolBuilder::track_leaks`], [`BufferPool::leaks`])
+//! needs no feature: it is chosen per pool at run time.
+//!
 //! # Safety and correctness
 //!
 //! The only `unsafe` code is the aligned allocation behind each buffer
@@ -81,11 +94,16 @@
 mod aligned_buf;
 mod bucket;
 mod builder;
+#[cfg(feature = "metrics")]
+mod collector;
 mod error;
 mod global;
+mod leak;
 mod local_cache;
 mod pool;
 mod pooled_buf;
+#[cfg(feature = "prometheus")]
+mod prometheus;
 mod size_class;
 mod stats;
 
@@ -93,9 +111,24 @@ pub use builder::{
     BufferPoolBuilder, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_IDLE_PER_BUCKET,
     DEFAULT_RETAINED_BYTES_PER_BUCKET, DEFAULT_THREAD_CACHE_BYTES,
 };
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use collector::{BUCKET_SIZE_LABEL, DEFAULT_METRICS_PREFIX, MetricsCollector, Reporter};
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use error::MetricsError;
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+pub use error::PrometheusError;
 pub use error::{BuildError, PoolError};
 pub use global::{get_buffer, global, init_global, stats, try_get_buffer};
+pub use leak::LeakReport;
 pub use pool::BufferPool;
 pub use pooled_buf::PooledBuf;
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+pub use prometheus::{
+    DEFAULT_PROMETHEUS_ADDR, PrometheusExporter, install_prometheus, install_prometheus_on,
+};
 pub use size_class::DEFAULT_BUCKET_SIZES;
 pub use stats::{BucketStats, PoolStats};

@@ -1,5 +1,6 @@
 //! `BufferPool`: buckets of reusable, zeroed byte buffers.
 
+use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -7,6 +8,7 @@ use crate::aligned_buf::AlignedBuf;
 use crate::bucket::Bucket;
 use crate::builder::BufferPoolBuilder;
 use crate::error::PoolError;
+use crate::leak::LeakTracker;
 use crate::local_cache;
 use crate::pooled_buf::PooledBuf;
 use crate::size_class::{OVERSIZED, class_of};
@@ -80,6 +82,8 @@ pub(crate) struct Shared {
     pub(crate) buckets: Box<[Bucket]>,
     max_buffer_size: usize,
     zero_on_drop: bool,
+    /// `Some` when leak tracking is on; off, it costs one branch per get and drop.
+    leaks: Option<Box<LeakTracker>>,
     /// Bumped by `trim`; a thread cache that sees a new value frees its
     /// buffers. Relaxed: it only asks for a flush, and the buffers are freed
     /// by the thread that owns them.
@@ -132,6 +136,7 @@ impl BufferPool {
         buckets: Vec<Bucket>,
         max_buffer_size: usize,
         zero_on_drop: bool,
+        track_leaks: bool,
     ) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         let shared = Shared {
@@ -141,6 +146,7 @@ impl BufferPool {
             buckets: buckets.into_boxed_slice(),
             max_buffer_size,
             zero_on_drop,
+            leaks: track_leaks.then(|| Box::new(LeakTracker::new())),
             trim_epoch: AtomicU64::new(0),
             threads: Mutex::new(Vec::new()),
         };
@@ -213,19 +219,23 @@ impl BufferPool {
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
         let shared = &*self.shared;
         let class = class_of(&shared.sizes, size);
-        if class == OVERSIZED {
-            return self.get_oversized(size);
+        let buf = if class == OVERSIZED {
+            self.get_oversized(size)?
+        } else {
+            let index = usize::from(class);
+            local_cache::with_cache(&self.shared, |cache| match cache {
+                Some(cache) => cache.get(shared, index, size),
+                None => shared.get_uncached(index, size),
+            })?
+        };
+        if let Some(leaks) = &shared.leaks {
+            leaks.record(&buf, size, Location::caller());
         }
-        let index = usize::from(class);
-        let buf = local_cache::with_cache(&self.shared, |cache| match cache {
-            Some(cache) => cache.get(shared, index, size),
-            None => shared.get_uncached(index, size),
-        })?;
         Ok(PooledBuf::new(self, buf, size, class))
     }
 
     #[cold]
-    fn get_oversized(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
+    fn get_oversized(&self, size: usize) -> Result<AlignedBuf, PoolError> {
         let shared = &*self.shared;
         if size > shared.max_buffer_size {
             return Err(PoolError::TooLarge {
@@ -239,13 +249,16 @@ impl BufferPool {
         counters.oversized_gets.add_shared(1);
         counters.oversized_bytes_out.add_shared(size as u64);
         counters.bytes_requested.add_shared(size as u64);
-        Ok(PooledBuf::new(self, buf, size, OVERSIZED))
+        Ok(buf)
     }
 
     /// Takes back the buffer of a dropped guard. `dirty` bytes from the start
     /// may have been written.
     pub(crate) fn put(&self, mut buf: AlignedBuf, class: u8, dirty: usize) {
         let shared = &*self.shared;
+        if let Some(leaks) = &shared.leaks {
+            leaks.forget(&buf);
+        }
         if class == OVERSIZED {
             let size = buf.capacity() as u64;
             drop(buf);
@@ -354,6 +367,10 @@ impl BufferPool {
     #[must_use]
     pub fn zeroes_on_drop(&self) -> bool {
         self.shared.zero_on_drop
+    }
+
+    pub(crate) fn leak_tracker(&self) -> Option<&LeakTracker> {
+        self.shared.leaks.as_deref()
     }
 
     #[cfg(test)]
