@@ -1,8 +1,9 @@
 //! The real Prometheus exporter on a real loopback socket: install it, drive a
 //! known workload, scrape `/metrics` over HTTP and check the exact text.
 //!
-//! The global recorder can be installed once per process, so this binary has
-//! a single test that runs the steps in order.
+//! The global recorder can be installed once per process, so one test runs
+//! those steps in order. The alert rules in `docs/` are checked here too,
+//! with promtool when it is installed.
 #![cfg(feature = "prometheus")]
 
 use std::collections::BTreeMap;
@@ -250,6 +251,39 @@ fn scrape_of_the_real_exporter_shows_exact_pool_figures() {
     assert_eq!(parse(&exporter.render()).samples, again.samples);
 
     promtool_check_metrics(&text);
+}
+
+/// Checks `docs/alerts.yml` and runs its unit tests `docs/alerts.test.yml`.
+#[test]
+fn alert_rules_pass_promtool() {
+    let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs");
+    for args in [
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts.test.yml"],
+    ] {
+        let output = match std::process::Command::new("promtool")
+            .args(args)
+            .current_dir(docs)
+            .output()
+        {
+            Ok(output) => output,
+            Err(error) if error.kind() == ErrorKind::NotFound => {
+                eprintln!(
+                    "SKIPPED promtool {}: promtool is not installed",
+                    args.join(" ")
+                );
+                return;
+            }
+            Err(error) => panic!("running promtool: {error}"),
+        };
+        assert!(
+            output.status.success(),
+            "promtool {}:\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
 
 /// Lints the exposition with `promtool check metrics` when promtool is
