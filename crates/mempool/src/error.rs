@@ -139,3 +139,77 @@ impl From<CapacityError> for io::Error {
         io::Error::new(io::ErrorKind::WriteZero, error)
     }
 }
+
+/// Why a [`MetricsCollector`](crate::MetricsCollector) could not be created.
+///
+/// # Examples
+///
+/// ```
+/// use mempool::{BufferPool, MetricsCollector, MetricsError};
+///
+/// let error = MetricsCollector::with_prefix(&BufferPool::new(), "my-pool").unwrap_err();
+/// assert_eq!(error, MetricsError::InvalidPrefix { prefix: "my-pool".into() });
+/// ```
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetricsError {
+    /// The prefix is not a valid Prometheus metric name.
+    #[error(
+        "metric prefix {prefix:?} is not a valid Prometheus name: use ASCII letters, digits, \
+         '_' and ':', not starting with a digit"
+    )]
+    InvalidPrefix {
+        /// The rejected prefix.
+        prefix: String,
+    },
+}
+
+/// Why [`install_prometheus`](crate::install_prometheus) failed.
+///
+/// # Examples
+///
+/// ```no_run
+/// use mempool::PrometheusError;
+///
+/// match mempool::install_prometheus() {
+///     Ok(exporter) => println!("serving http://{}/metrics", exporter.local_addr()),
+///     Err(PrometheusError::Bind { addr, source }) if source.kind() == std::io::ErrorKind::AddrInUse => {
+///         eprintln!("{addr} is taken; pass another address to install_prometheus_on")
+///     }
+///     Err(error) => eprintln!("no metrics endpoint: {error}"),
+/// }
+/// ```
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrometheusError {
+    /// The listen address could not be bound: the port is taken
+    /// (`source.kind()` is `AddrInUse`), or the address is not local or not
+    /// allowed.
+    #[error(
+        "cannot listen for Prometheus scrapes on {addr} (choose another address with install_prometheus_on)"
+    )]
+    Bind {
+        /// The address that was asked for.
+        addr: std::net::SocketAddr,
+        /// The error of the bind.
+        #[source]
+        source: io::Error,
+    },
+    /// A global `metrics` recorder is already installed; there can be one per
+    /// process.
+    #[error("a global metrics recorder is already installed")]
+    RecorderAlreadyInstalled(
+        #[source] metrics::SetRecorderError<metrics_exporter_prometheus::PrometheusRecorder>,
+    ),
+    /// The exporter's runtime or listener thread could not be started.
+    #[error("starting the Prometheus exporter thread failed")]
+    Spawn(#[source] io::Error),
+    /// The exporter itself failed to build, for example because another
+    /// process took the port between the check and the exporter's own bind.
+    #[error("building the Prometheus exporter failed")]
+    Exporter(#[source] metrics_exporter_prometheus::BuildError),
+}

@@ -64,17 +64,31 @@
 //! returns to the pool when the last clone drops. `docs/coming-from-go.md`
 //! maps Go's `GetBuffer`/`PutBuffer` idioms to these.
 //!
+//! # Upkeep
+//!
+//! A pool spawns nothing. Idle buffers are bounded, so no upkeep is needed for
+//! safety; call [`BufferPool::trim`] after a burst to give memory back sooner.
+//! Metrics are pulled, not pushed from the hot path: a binary calls
+//! [`MetricsCollector::publish_pool`] before each scrape, or spawns a
+//! [`Reporter`], the one background thread of this crate, which publishes on
+//! an interval and stops when dropped. Libraries (such as a storage engine)
+//! only call [`get_buffer`]; executables install the exporter.
+//!
 //! # Feature flags
 //!
+//! * `metrics` (on by default): [`MetricsCollector`] publishes [`PoolStats`]
+//!   through the [`metrics`](https://docs.rs/metrics) facade under the
+//!   `takhin_mempool_buffer_*` names, and [`Reporter`] does it on an interval
+//!   from a background thread. Nothing is recorded on the get/drop path.
+//! * `prometheus` (off by default, implies `metrics`): [`install_prometheus`]
+//!   installs `metrics-exporter-prometheus` with its HTTP listener on
+//!   `127.0.0.1:9000`, or another address with [`install_prometheus_on`].
 //! * `bytes` (off by default): `bytes::BufMut` for [`PooledBuf`], and
 //!   `PooledBuf::freeze` into a zero-copy `bytes::Bytes` (needs `bytes`
 //!   1.10 or later, for `Bytes::from_owner`).
 //!
-//! # Upkeep
-//!
-//! Nothing runs in the background. Idle buffers are bounded, so no upkeep is
-//! needed for safety; call [`BufferPool::trim`] after a burst to give memory
-//! back sooner.
+//! Leak tracking ([`BufferPoolBuilder::track_leaks`], [`BufferPool::leaks`])
+//! needs no feature: it is chosen per pool at run time.
 //!
 //! # Safety and correctness
 //!
@@ -82,7 +96,8 @@
 //! (`aligned_buf.rs`, five blocks, each with a `SAFETY` comment and unit
 //! tests), and, with the `bytes` feature, the `unsafe impl BufMut`
 //! (`buf_mut.rs`, which needs no `unsafe` block; its `SAFETY` comment goes
-//! through the trait's contract and `tests/bytes.rs` exercises each point). The test suite also runs under valgrind (see `README.md`).
+//! through the trait's contract and `tests/bytes.rs` exercises each point).
+//! The test suite also runs under valgrind (see `README.md`).
 //!
 //! # Comparison with similar crates
 //!
@@ -103,12 +118,17 @@ mod bucket;
 #[cfg(feature = "bytes")]
 mod buf_mut;
 mod builder;
+#[cfg(feature = "metrics")]
+mod collector;
 mod error;
 mod global;
 mod io;
+mod leak;
 mod local_cache;
 mod pool;
 mod pooled_buf;
+#[cfg(feature = "prometheus")]
+mod prometheus;
 mod size_class;
 mod stats;
 
@@ -116,11 +136,26 @@ pub use builder::{
     BufferPoolBuilder, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_IDLE_PER_BUCKET,
     DEFAULT_RETAINED_BYTES_PER_BUCKET, DEFAULT_THREAD_CACHE_BYTES,
 };
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use collector::{BUCKET_SIZE_LABEL, DEFAULT_METRICS_PREFIX, MetricsCollector, Reporter};
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use error::MetricsError;
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+pub use error::PrometheusError;
 pub use error::{BuildError, CapacityError, PoolError};
 pub use global::{
     get_buffer, get_empty_buffer, global, init_global, stats, try_get_buffer, try_get_empty_buffer,
 };
+pub use leak::LeakReport;
 pub use pool::BufferPool;
 pub use pooled_buf::PooledBuf;
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+pub use prometheus::{
+    DEFAULT_PROMETHEUS_ADDR, PrometheusExporter, install_prometheus, install_prometheus_on,
+};
 pub use size_class::DEFAULT_BUCKET_SIZES;
 pub use stats::{BucketStats, PoolStats};

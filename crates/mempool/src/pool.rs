@@ -1,5 +1,6 @@
 //! `BufferPool`: buckets of reusable, zeroed byte buffers.
 
+use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -9,6 +10,7 @@ use crate::aligned_buf::AlignedBuf;
 use crate::bucket::Bucket;
 use crate::builder::BufferPoolBuilder;
 use crate::error::PoolError;
+use crate::leak::LeakTracker;
 use crate::local_cache;
 use crate::pooled_buf::PooledBuf;
 use crate::size_class::{OVERSIZED, SizeClasses};
@@ -82,6 +84,8 @@ pub(crate) struct Shared {
     pub(crate) buckets: Box<[Bucket]>,
     max_buffer_size: usize,
     zero_on_drop: bool,
+    /// `Some` when leak tracking is on; off, it costs one branch per get and drop.
+    leaks: Option<Box<LeakTracker>>,
     /// Bumped by `trim`; a thread cache that sees a new value frees its
     /// buffers. Relaxed: it only asks for a flush, and the buffers are freed
     /// by the thread that owns them.
@@ -134,6 +138,7 @@ impl BufferPool {
         buckets: Vec<Bucket>,
         max_buffer_size: usize,
         zero_on_drop: bool,
+        track_leaks: bool,
     ) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         let shared = Shared {
@@ -143,6 +148,7 @@ impl BufferPool {
             buckets: buckets.into_boxed_slice(),
             max_buffer_size,
             zero_on_drop,
+            leaks: track_leaks.then(|| Box::new(LeakTracker::new())),
             trim_epoch: AtomicU64::new(0),
             threads: Mutex::new(Vec::new()),
         };
@@ -212,10 +218,14 @@ impl BufferPool {
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
         let shared = &*self.shared;
         let class = shared.classes.class_of(size);
-        if class == OVERSIZED {
-            return self.get_oversized(size);
+        let buf = if class == OVERSIZED {
+            self.get_oversized(size)?
+        } else {
+            local_cache::get(&self.shared, usize::from(class), size)?
+        };
+        if let Some(leaks) = &shared.leaks {
+            leaks.record(&buf, size, Location::caller());
         }
-        let buf = local_cache::get(&self.shared, usize::from(class), size)?;
         Ok(PooledBuf::new(self, buf, size, class))
     }
 
@@ -278,7 +288,7 @@ impl BufferPool {
     }
 
     #[cold]
-    fn get_oversized(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
+    fn get_oversized(&self, size: usize) -> Result<AlignedBuf, PoolError> {
         let shared = &*self.shared;
         if size > shared.max_buffer_size {
             return Err(PoolError::TooLarge {
@@ -292,7 +302,7 @@ impl BufferPool {
         counters.oversized_gets.add_shared(1);
         counters.oversized_bytes_out.add_shared(size as u64);
         counters.bytes_requested.add_shared(size as u64);
-        Ok(PooledBuf::new(self, buf, size, OVERSIZED))
+        Ok(buf)
     }
 
     /// Takes back the buffer of a dropped guard. `dirty` bytes from the start
@@ -300,6 +310,9 @@ impl BufferPool {
     #[inline]
     pub(crate) fn put(&self, mut buf: AlignedBuf, class: u8, dirty: usize) {
         let shared = &*self.shared;
+        if let Some(leaks) = &shared.leaks {
+            leaks.forget(&buf);
+        }
         if class == OVERSIZED {
             let size = buf.capacity() as u64;
             drop(buf);
@@ -403,6 +416,10 @@ impl BufferPool {
     #[must_use]
     pub fn zeroes_on_drop(&self) -> bool {
         self.shared.zero_on_drop
+    }
+
+    pub(crate) fn leak_tracker(&self) -> Option<&LeakTracker> {
+        self.shared.leaks.as_deref()
     }
 
     #[cfg(test)]
