@@ -114,8 +114,8 @@ impl LeakTracker {
     }
 
     fn shard(&self, addr: usize) -> MutexGuard<'_, Shard> {
-        // Buffers are 64-byte aligned: drop the zero bits, then mix.
-        let index = ((addr >> 6).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) % SHARDS;
+        // Buffers are at least 16-byte aligned: drop the zero bits, then mix.
+        let index = ((addr >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) % SHARDS;
         // Each update is a single insert or remove: a panic cannot leave a
         // shard half-updated.
         self.shards[index]

@@ -32,7 +32,7 @@ use crate::stats::{Counters, PoolStats, Totals};
 ///                      │             shared bucket (lock-free ArrayQueue)
 ///                      │                  │ empty
 ///                      ▼                  ▼
-///              size > largest bucket   allocate (64-byte aligned, zeroed)
+///              size > largest bucket   allocate (aligned, zeroed)   
 ///              ─► oversized: allocate, free on drop
 ///
 ///   drop(guard) ─► zero the bytes that could have been written
