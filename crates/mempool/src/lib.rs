@@ -80,20 +80,28 @@
 
 mod aligned_buf;
 mod bucket;
+mod budget;
 mod builder;
 mod error;
 mod global;
 mod local_cache;
+#[cfg(feature = "async")]
+mod get_future;
 mod pool;
+mod pool_budget;
 mod pooled_buf;
 mod size_class;
 mod stats;
+mod trim;
 
+pub use budget::{BudgetEvent, BudgetStats, WaitOutcome};
 pub use builder::{
     BufferPoolBuilder, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_IDLE_PER_BUCKET,
     DEFAULT_RETAINED_BYTES_PER_BUCKET, DEFAULT_THREAD_CACHE_BYTES,
 };
 pub use error::{BuildError, PoolError};
+#[cfg(feature = "async")]
+pub use get_future::GetBuffer;
 pub use global::{get_buffer, global, init_global, stats, try_get_buffer};
 pub use pool::BufferPool;
 pub use pooled_buf::PooledBuf;
