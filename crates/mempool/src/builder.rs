@@ -296,7 +296,10 @@ impl BufferPoolBuilder {
         if self.memory_budget == Some(0) {
             return Err(BuildError::ZeroBudget);
         }
-        if self.idle_trim.is_some_and(|(interval, _)| interval.is_zero()) {
+        if self
+            .idle_trim
+            .is_some_and(|(interval, _)| interval.is_zero())
+        {
             return Err(BuildError::ZeroTrimInterval);
         }
         let buckets = sizes

@@ -83,10 +83,10 @@ mod bucket;
 mod budget;
 mod builder;
 mod error;
-mod global;
-mod local_cache;
 #[cfg(feature = "async")]
 mod get_future;
+mod global;
+mod local_cache;
 mod pool;
 mod pool_budget;
 mod pooled_buf;
