@@ -274,7 +274,7 @@ fn waiters_are_served_in_arrival_order() {
                 order.lock().unwrap().push(rank);
                 drop(buf);
             });
-            wait_until("the waiter to queue", || waiting(&pool) == rank as u64 + 1);
+            wait_until("the waiter to queue", || waiting(pool) == rank as u64 + 1);
         }
         drop(held);
     });
