@@ -52,11 +52,44 @@
 //!   `usize::MAX`. A panic while a guard is alive unwinds through its `Drop`,
 //!   which returns the buffer.
 //!
+//! # Memory budget
+//!
+//! [`BufferPoolBuilder::memory_budget`] caps the bytes a pool hands out at
+//! once, counted as buffer capacities, pooled and oversized together. When it
+//! is spent, [`BufferPool::try_get`] fails with [`PoolError::Exhausted`],
+//! [`BufferPool::get_timeout`] waits up to a timeout, [`BufferPool::get`]
+//! waits for as long as it takes, and `BufferPool::get_async` (feature
+//! `async`) awaits; waiters are served first come, first served.
+//! [`BufferPool::close`] fails every waiter. [`PoolStats::budget`] has the
+//! figures; `docs/budget.md` the semantics and how they compare with Kafka's
+//! `BufferPool`. Without a budget, a get pays one branch for the feature.
+//!
+//! ```
+//! use std::time::Duration;
+//! use mempool::{BufferPool, PoolError};
+//!
+//! let pool = BufferPool::builder().bucket_sizes([4096]).memory_budget(8192).build()?;
+//! let a = pool.get(4096);
+//! let b = pool.get(4096);
+//! assert!(matches!(pool.try_get(1), Err(PoolError::Exhausted { .. })));
+//! assert!(matches!(pool.get_timeout(1, Duration::from_millis(1)), Err(PoolError::Timeout { .. })));
+//! drop(a);
+//! assert!(pool.try_get(1).is_ok());
+//! # Ok::<(), mempool::BuildError>(())
+//! ```
+//!
 //! # Upkeep
 //!
-//! Nothing runs in the background. Idle buffers are bounded, so no upkeep is
-//! needed for safety; call [`BufferPool::trim`] after a burst to give memory
-//! back sooner.
+//! Nothing runs in the background unless asked. Idle buffers are bounded, so
+//! no upkeep is needed for safety; call [`BufferPool::trim`] or
+//! [`BufferPool::trim_to`] after a burst to give memory back sooner, or let
+//! the thread of [`BufferPoolBuilder::idle_trim`] do it.
+//!
+//! # Feature flags
+//!
+//! * `async` (off by default): `BufferPool::get_async` and its `GetBuffer`
+//!   future, a runtime-agnostic, cancellation-safe wait for the memory budget.
+//!   It adds no dependency.
 //!
 //! # Safety and correctness
 //!
