@@ -283,6 +283,35 @@ fn waiters_are_served_in_arrival_order() {
 }
 
 #[test]
+fn one_drop_wakes_every_waiter_it_makes_room_for() {
+    // More waiters than a refund wakes per lock round (four), all freed by one drop.
+    let pool = small_pool(100);
+    let big = pool.get(100);
+    let served = AtomicUsize::new(0);
+    thread::scope(|scope| {
+        for rank in 0..10u64 {
+            let (pool, served) = (&pool, &served);
+            scope.spawn(move || {
+                let buf = pool.get_timeout(10, Duration::from_secs(30)).unwrap();
+                served.fetch_add(1, Ordering::SeqCst);
+                // Hold on until all ten are in: only one drop fed them.
+                wait_until("all ten to be served", || {
+                    served.load(Ordering::SeqCst) == 10
+                });
+                drop(buf);
+            });
+            wait_until("the waiter to queue", || waiting(pool) == rank + 1);
+        }
+        drop(big);
+    });
+    let figures = budget(&pool);
+    assert_eq!(
+        (figures.in_use, figures.waiting, figures.peak_in_use),
+        (0, 0, 100)
+    );
+}
+
+#[test]
 fn a_large_waiter_at_the_head_is_not_overtaken_by_small_ones() {
     let pool = small_pool(100);
     let mut held: Vec<_> = (0..10).map(|_| pool.get(10)).collect();
