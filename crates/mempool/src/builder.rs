@@ -164,6 +164,8 @@ impl BufferPoolBuilder {
     /// With a budget, each get and drop takes one short mutex lock to update
     /// the count. Without one (the default), they pay a single branch.
     ///
+    /// A guard that is leaked (`mem::forget`) never refunds its charge.
+    ///
     /// Defaults to no budget.
     ///
     /// # Examples
