@@ -376,13 +376,14 @@ impl Budget {
         bytes: u64,
         timeout: Option<Duration>,
     ) -> Result<Charge<'_>, PoolError> {
-        let start = Instant::now();
-        let deadline = timeout.map(|timeout| start.checked_add(timeout));
         let mut waiter =
             match self.admit_or_queue(bytes, || Wake::Thread(std::thread::current()))? {
                 Admission::Ready(charge) => return Ok(charge),
                 Admission::Queued(waiter) => waiter,
             };
+        // Timed from the moment it queued, so that the uncontended path reads
+        // no clock; this can only make the deadline later, never earlier.
+        let deadline = timeout.map(|timeout| waiter.since.checked_add(timeout));
         loop {
             if let Some(result) = waiter.check(None) {
                 return result;
