@@ -29,7 +29,11 @@ fn get_drop(c: &mut Criterion) {
         b.iter(|| drop(black_box(budgeted.try_get(4000))))
     });
     group.bench_function("budget_get_timeout", |b| {
-        b.iter(|| drop(black_box(budgeted.get_timeout(4000, Duration::from_secs(1)))))
+        b.iter(|| {
+            drop(black_box(
+                budgeted.get_timeout(4000, Duration::from_secs(1)),
+            ))
+        })
     });
     group.finish();
 }

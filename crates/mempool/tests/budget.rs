@@ -266,8 +266,10 @@ fn waiters_are_served_in_arrival_order() {
     let held: Vec<_> = (0..10).map(|_| pool.get(10)).collect();
     let order = Mutex::new(Vec::new());
     thread::scope(|scope| {
-        // Queue five waiters of mixed sizes, one after another.
-        for (rank, size) in [100, 10, 100, 10, 10].into_iter().enumerate() {
+        // Queue five waiters, one after another. Each charges the whole
+        // budget (bucket 100), so they are served strictly one at a time and
+        // the order they record is the order they were granted in.
+        for (rank, size) in [100, 11, 60, 99, 100].into_iter().enumerate() {
             let (pool, order) = (&pool, &order);
             scope.spawn(move || {
                 let buf = pool.get(size);
