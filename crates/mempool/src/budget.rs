@@ -1,24 +1,51 @@
 //! `Budget`: a cap on the bytes a pool hands out, with a FIFO queue of waiters.
 //!
 //! This is the pool's version of Kafka's producer `BufferPool` accounting: a
-//! byte count behind one mutex, and a queue of callers waiting for bytes to
-//! come back. Each get charges the capacity of its buffer; each guard drop
+//! byte count and a queue of callers waiting for bytes to come back. Each get charges the capacity of its buffer; each guard drop
 //! refunds it. A caller that does not fit waits in line; bytes that come back
 //! go to the head of the line first, so a large request is never starved by a
 //! stream of small ones (no barging).
 //!
 //! Everything is counted in `u64`, so budgets above 4 GiB work on every
-//! target. The lock is held only for a few integer updates and queue edits:
-//! user callbacks (hooks, wakers) always run after it is released.
+//! target.
+//!
+//! # Fast path and slow path
+//!
+//! The free byte count lives in one atomic word, [`Budget::fast`], whose top
+//! bit (`SLOW`) says "use the lock". While nobody waits and the budget is
+//! open, the bit is clear and a get or a drop is a single compare-and-swap on
+//! that word. Everything else (queueing, granting, timeouts, close, a get that
+//! does not fit) takes the mutex, and the [`Locked`] guard sets `SLOW` for as
+//! long as it holds it: every fast-path CAS then fails, so the lock holder
+//! owns the count. On unlock the guard writes the count back and clears
+//! `SLOW` unless someone is still waiting or the budget is closed. Because
+//! both paths update the same word, a refund can never slip past a waiter
+//! that is about to queue (no lost wake-up): either the refund's CAS lands
+//! before the waiter's lock sets `SLOW`, and the waiter sees the bytes, or
+//! it fails and the refund takes the lock and grants them.
+//!
+//! The lock is held only for a few integer updates and queue edits: user
+//! callbacks (hooks, wakers) always run after it is released.
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
+use crossbeam_utils::CachePadded;
+
 use crate::error::PoolError;
+
+/// The largest budget: the top bit of [`Budget::fast`] is the `SLOW` flag.
+pub(crate) const MAX_BUDGET: u64 = u64::MAX >> 1;
+
+/// In [`Budget::fast`]: the count is owned by the lock holder, or somebody
+/// waits, or the budget is closed. Fast-path updates must not touch it.
+const SLOW: u64 = 1 << 63;
 
 /// Something that happened to a pool's memory budget, passed to the hook set
 /// with [`BufferPoolBuilder::on_budget_event`](crate::BufferPoolBuilder::on_budget_event).
@@ -175,6 +202,8 @@ struct Entry {
 /// Everything behind the lock.
 #[derive(Debug)]
 struct State {
+    /// The free bytes, copied from `Budget::fast` when the lock is taken and
+    /// written back when it is released (see [`Locked`]).
     available: u64,
     closed: bool,
     /// Waiters in arrival order. Granted entries stay until their waiter
@@ -199,8 +228,52 @@ type Wakes = [Option<Wake>; 4];
 #[derive(Debug)]
 pub(crate) struct Budget {
     limit: u64,
+    /// The free bytes, plus the `SLOW` flag in the top bit. Relaxed: it
+    /// counts bytes and guards no memory (buffers travel through the pool's
+    /// queues), and a single word's modification order is all the protocol
+    /// needs.
+    fast: CachePadded<AtomicU64>,
+    /// The highest `in_use` reached on the fast path; the lock-side peak is
+    /// in `State`.
+    fast_peak: AtomicU64,
     state: Mutex<State>,
     hook: Option<Hook>,
+}
+
+/// The budget's lock, held. While it lives, `SLOW` is set in `Budget::fast`,
+/// so `State::available` is the one true count.
+struct Locked<'a> {
+    budget: &'a Budget,
+    state: MutexGuard<'a, State>,
+}
+
+impl Deref for Locked<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.state
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+}
+
+impl Drop for Locked<'_> {
+    /// Publishes the count, and reopens the fast path when nobody waits.
+    fn drop(&mut self) {
+        let state = &*self.state;
+        debug_assert!(state.available <= self.budget.limit);
+        let slow = if state.waiting > 0 || state.closed {
+            SLOW
+        } else {
+            0
+        };
+        // Written before the mutex unlocks (fields drop after this body).
+        self.budget.fast.store(state.available | slow, Relaxed);
+    }
 }
 
 /// Bytes taken from a budget; dropping it refunds them. A successful get
@@ -248,8 +321,11 @@ pub(crate) struct Waiter<'a> {
 
 impl Budget {
     pub(crate) fn new(limit: u64, hook: Option<Hook>) -> Self {
+        debug_assert!(limit <= MAX_BUDGET, "the builder checks the limit");
         Self {
             limit,
+            fast: CachePadded::new(AtomicU64::new(limit)),
+            fast_peak: AtomicU64::new(0),
             state: Mutex::new(State {
                 available: limit,
                 closed: false,
@@ -272,10 +348,62 @@ impl Budget {
         self.limit
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    /// Takes the lock and the count: sets `SLOW`, so that fast-path updates
+    /// fail until the guard drops.
+    fn lock(&self) -> Locked<'_> {
         // No user code runs under the lock and every update is a few integer
         // stores, so a poisoned state is still consistent.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let word = self.fast.fetch_or(SLOW, Relaxed);
+        state.available = word & !SLOW;
+        Locked {
+            budget: self,
+            state,
+        }
+    }
+
+    /// Takes `bytes` with one CAS if the fast path is open and they fit.
+    #[inline]
+    fn take_fast(&self, bytes: u64) -> bool {
+        let mut word = self.fast.load(Relaxed);
+        loop {
+            // `SLOW` set makes the word larger than any count: one test covers
+            // "locked, queued or closed" and "too few bytes" alike.
+            if word & SLOW != 0 || word < bytes {
+                return false;
+            }
+            match self
+                .fast
+                .compare_exchange_weak(word, word - bytes, Relaxed, Relaxed)
+            {
+                Ok(_) => break,
+                Err(actual) => word = actual,
+            }
+        }
+        let in_use = self.limit - (word - bytes);
+        if in_use > self.fast_peak.load(Relaxed) {
+            self.fast_peak.fetch_max(in_use, Relaxed);
+        }
+        true
+    }
+
+    /// Gives `bytes` back with one CAS if the fast path is open.
+    #[inline]
+    fn give_fast(&self, bytes: u64) -> bool {
+        let mut word = self.fast.load(Relaxed);
+        loop {
+            if word & SLOW != 0 {
+                return false;
+            }
+            debug_assert!(word + bytes <= self.limit, "refunded more than charged");
+            match self
+                .fast
+                .compare_exchange_weak(word, word + bytes, Relaxed, Relaxed)
+            {
+                Ok(_) => return true,
+                Err(actual) => word = actual,
+            }
+        }
     }
 
     fn emit(&self, event: BudgetEvent) {
@@ -301,6 +429,12 @@ impl Budget {
     /// Charges `bytes` if they are free and nobody is waiting, else fails
     /// with `Exhausted` at once.
     pub(crate) fn try_acquire(&self, bytes: u64) -> Result<Charge<'_>, PoolError> {
+        if self.take_fast(bytes) {
+            return Ok(Charge {
+                budget: self,
+                bytes,
+            });
+        }
         let mut state = self.lock();
         self.admit(&state, bytes)?;
         if state.waiting == 0 && bytes <= state.available {
@@ -331,6 +465,12 @@ impl Budget {
         bytes: u64,
         wake: impl FnOnce() -> Wake,
     ) -> Result<Admission<'_>, PoolError> {
+        if self.take_fast(bytes) {
+            return Ok(Admission::Ready(Charge {
+                budget: self,
+                bytes,
+            }));
+        }
         let mut state = self.lock();
         self.admit(&state, bytes)?;
         if state.waiting == 0 && bytes <= state.available {
@@ -413,6 +553,9 @@ impl Budget {
 
     /// Gives `bytes` back and grants them to the head of the queue.
     pub(crate) fn release(&self, bytes: u64) {
+        if self.give_fast(bytes) {
+            return;
+        }
         let mut state = self.lock();
         state.available += bytes;
         debug_assert!(state.available <= self.limit, "refunded more than charged");
@@ -450,7 +593,7 @@ impl Budget {
             limit: self.limit,
             in_use: self.limit - state.available,
             available: state.available,
-            peak_in_use: state.peak_in_use,
+            peak_in_use: state.peak_in_use.max(self.fast_peak.load(Relaxed)),
             waiting: state.waiting,
             waits_total: state.waits_total,
             wait_time_total: state.wait_time_total,
@@ -509,7 +652,7 @@ impl State {
 impl Budget {
     /// Grants what it can to the queue and wakes the lucky waiters outside
     /// the lock, a few at a time so that the wakers need no allocation.
-    fn grant_and_unlock<'a>(&'a self, mut state: MutexGuard<'a, State>) {
+    fn grant_and_unlock<'a>(&'a self, mut state: Locked<'a>) {
         loop {
             let mut wakes: Wakes = Default::default();
             let granted = state.grant(self.limit, &mut wakes);

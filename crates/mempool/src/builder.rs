@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::aligned_buf::ALIGN;
 use crate::bucket::Bucket;
-use crate::budget::{Budget, BudgetEvent, Hook};
+use crate::budget::{Budget, BudgetEvent, Hook, MAX_BUDGET};
 use crate::error::BuildError;
 use crate::pool::BufferPool;
 use crate::size_class::{DEFAULT_BUCKET_SIZES, MAX_BUCKETS};
@@ -161,8 +161,10 @@ impl BufferPoolBuilder {
     /// at most the budget plus its retention bound. `docs/budget.md` has the
     /// full semantics.
     ///
-    /// With a budget, each get and drop takes one short mutex lock to update
-    /// the count. Without one (the default), they pay a single branch.
+    /// With a budget, a get and a drop that need not wait each make one
+    /// compare-and-swap on a shared counter; waiting, granting and closing
+    /// take a mutex. Without a budget (the default), they pay a single branch.
+    /// The budget may be at most 2^63 - 1 bytes.
     ///
     /// A guard that is leaked (`mem::forget`) never refunds its charge.
     ///
@@ -253,8 +255,9 @@ impl BufferPoolBuilder {
     ///
     /// Returns a [`BuildError`] if the bucket sizes are empty, more than 64,
     /// zero, not strictly ascending, above the maximum buffer size, or too
-    /// large to allocate; if the memory budget or the idle-trim interval is
-    /// zero; or if the idle-trim thread cannot be started.
+    /// large to allocate; if the memory budget is zero or above 2^63 - 1; if
+    /// the idle-trim interval is zero; or if the idle-trim thread cannot be
+    /// started.
     ///
     /// # Examples
     ///
@@ -295,8 +298,15 @@ impl BufferPoolBuilder {
                 max,
             });
         }
-        if self.memory_budget == Some(0) {
-            return Err(BuildError::ZeroBudget);
+        match self.memory_budget {
+            Some(0) => return Err(BuildError::ZeroBudget),
+            Some(budget) if budget > MAX_BUDGET => {
+                return Err(BuildError::BudgetTooLarge {
+                    budget,
+                    max: MAX_BUDGET,
+                });
+            }
+            _ => {}
         }
         if self
             .idle_trim

@@ -145,6 +145,15 @@ pub enum BuildError {
     /// A memory budget of zero bytes, which no get could ever fit.
     #[error("a memory budget must be at least 1 byte")]
     ZeroBudget,
+    /// A memory budget above the largest supported, 2^63 - 1 bytes (the top
+    /// bit of the count is a flag).
+    #[error("a memory budget of {budget} bytes is above the largest supported, {max}")]
+    BudgetTooLarge {
+        /// The budget asked for.
+        budget: u64,
+        /// The largest supported budget.
+        max: u64,
+    },
     /// An idle-trim interval of zero.
     #[error("the idle-trim interval must be above zero")]
     ZeroTrimInterval,

@@ -195,13 +195,26 @@ fn budgets_above_4_gib_are_counted_in_u64() {
     assert_eq!(figures.available, limit - 3 * (1 << 20));
     drop(held);
     assert_eq!(budget(&pool).available, limit);
-    // u64::MAX is a valid (if pointless) budget.
+    // Up to 2^63 - 1 bytes: the top bit of the count is a flag.
+    let largest = u64::MAX >> 1;
     let unbounded = BufferPool::builder()
-        .memory_budget(u64::MAX)
+        .memory_budget(largest)
         .build()
         .unwrap();
-    drop(unbounded.get(100));
-    assert_eq!(budget(&unbounded).available, u64::MAX);
+    let held = unbounded.get(100);
+    assert_eq!(budget(&unbounded).available, largest - 512);
+    drop(held);
+    assert_eq!(budget(&unbounded).available, largest);
+    assert_eq!(
+        BufferPool::builder()
+            .memory_budget(u64::MAX)
+            .build()
+            .unwrap_err(),
+        BuildError::BudgetTooLarge {
+            budget: u64::MAX,
+            max: largest
+        }
+    );
 }
 
 #[test]
