@@ -1,6 +1,7 @@
 //! Errors: [`PoolError`] for getting a buffer, [`BuildError`] for building a pool.
 
 use std::io;
+use std::time::Duration;
 
 /// Why a buffer could not be handed out.
 ///
@@ -33,15 +34,59 @@ pub enum PoolError {
         /// The number of bytes the pool tried to allocate.
         size: usize,
     },
+    /// The pool's memory budget is spent, or other gets are already waiting
+    /// for it (they are served first), so a get that may not wait failed.
+    #[error(
+        "memory budget exhausted: {requested} bytes requested, {available} of {budget} available \
+         (or earlier gets are waiting)"
+    )]
+    Exhausted {
+        /// The bytes the get would charge: its buffer's capacity.
+        requested: u64,
+        /// The bytes free when it failed.
+        available: u64,
+        /// The pool's budget.
+        budget: u64,
+    },
+    /// A get waited for the memory budget until its timeout.
+    #[error("timed out after {timeout:?} waiting for {requested} bytes of memory budget")]
+    Timeout {
+        /// The bytes the get would charge: its buffer's capacity.
+        requested: u64,
+        /// How long it was allowed to wait.
+        timeout: Duration,
+    },
+    /// The pool was closed with [`BufferPool::close`](crate::BufferPool::close).
+    #[error("the pool is closed")]
+    Closed,
+    /// The get would charge more than the whole memory budget, so it can never
+    /// succeed.
+    #[error(
+        "requested {requested} bytes, above the whole memory budget of {budget} bytes \
+         (raise it with BufferPoolBuilder::memory_budget)"
+    )]
+    ExceedsBudget {
+        /// The bytes the get would charge: its buffer's capacity.
+        requested: u64,
+        /// The pool's budget.
+        budget: u64,
+    },
 }
 
 impl From<PoolError> for io::Error {
-    /// Maps `TooLarge` to `InvalidInput` and `AllocFailed` to `OutOfMemory`,
-    /// so that `?` works inside `io::Write` implementations.
+    /// Maps `TooLarge` and `ExceedsBudget` to `InvalidInput`, `AllocFailed`
+    /// to `OutOfMemory`, `Exhausted` to `WouldBlock`, `Timeout` to `TimedOut`
+    /// and `Closed` to `BrokenPipe`, so that `?` works inside `io::Write`
+    /// implementations.
     fn from(error: PoolError) -> Self {
         let kind = match error {
-            PoolError::TooLarge { .. } => io::ErrorKind::InvalidInput,
+            PoolError::TooLarge { .. } | PoolError::ExceedsBudget { .. } => {
+                io::ErrorKind::InvalidInput
+            }
             PoolError::AllocFailed { .. } => io::ErrorKind::OutOfMemory,
+            PoolError::Exhausted { .. } => io::ErrorKind::WouldBlock,
+            PoolError::Timeout { .. } => io::ErrorKind::TimedOut,
+            PoolError::Closed => io::ErrorKind::BrokenPipe,
         };
         io::Error::new(kind, error)
     }
@@ -96,6 +141,27 @@ pub enum BuildError {
     SizeOverflow {
         /// The offending size.
         size: usize,
+    },
+    /// A memory budget of zero bytes, which no get could ever fit.
+    #[error("a memory budget must be at least 1 byte")]
+    ZeroBudget,
+    /// A memory budget above the largest supported, 2^63 - 1 bytes (the top
+    /// bit of the count is a flag).
+    #[error("a memory budget of {budget} bytes is above the largest supported, {max}")]
+    BudgetTooLarge {
+        /// The budget asked for.
+        budget: u64,
+        /// The largest supported budget.
+        max: u64,
+    },
+    /// An idle-trim interval of zero.
+    #[error("the idle-trim interval must be above zero")]
+    ZeroTrimInterval,
+    /// The idle-trim thread could not be started.
+    #[error("starting the idle-trim thread failed: {kind}")]
+    TrimThread {
+        /// Why the operating system refused the thread.
+        kind: io::ErrorKind,
     },
 }
 

@@ -201,3 +201,28 @@ fn churning_threads_give_no_false_report() {
     assert_eq!(stats.in_use, 1);
     drop(ManuallyDrop::into_inner(forgotten));
 }
+
+#[test]
+fn budgeted_gets_report_the_callers_line_too() {
+    let pool = BufferPool::builder()
+        .track_leaks(true)
+        .memory_budget(1 << 20)
+        .build()
+        .unwrap();
+    let a = pool.get(100);
+    let a_line = line!() - 1;
+    let b = pool.try_get(100).unwrap();
+    let b_line = line!() - 1;
+    let c = pool.get_timeout(100, Duration::from_secs(1)).unwrap();
+    let c_line = line!() - 1;
+    let mut lines: Vec<u32> = pool
+        .leaks(Duration::ZERO)
+        .iter()
+        .inspect(|report| assert_eq!(report.location.file(), file!()))
+        .map(|report| report.location.line())
+        .collect();
+    lines.sort_unstable();
+    assert_eq!(lines, [a_line, b_line, c_line]);
+    drop((a, b, c));
+    assert!(pool.leaks(Duration::ZERO).is_empty());
+}
