@@ -3,22 +3,41 @@
 //! This is the crate's only `unsafe` code. `Vec<u8>` cannot give us what a
 //! pool needs from its storage:
 //!
-//! * **Alignment.** Every buffer starts on a 64-byte boundary. An unaligned
-//!   1 KiB write+zero measured 1.6x slower than an aligned one on this kind of
-//!   machine (`shared/notes/peers.md`); `Vec<u8>` only promises 1-byte
-//!   alignment (glibc gives 16).
+//! * **Alignment.** Buffers below 64 KiB start on a 64-byte boundary. An
+//!   unaligned 1 KiB write+zero measured 1.6x slower than an aligned one on
+//!   this kind of machine (`shared/notes/peers.md`); `Vec<u8>` only promises
+//!   1-byte alignment (glibc gives 16). From 64 KiB up, alignment no longer
+//!   shows in the timings, so those buffers ask for 16 bytes only (see below).
 //! * **Fallible, lazily zeroed allocation.** `alloc_zeroed` returns null
 //!   instead of aborting, and for large sizes the allocator hands back fresh
 //!   pages that the kernel zeroes on first touch, so a 16 MiB bucket used for a
 //!   5 MiB request never faults in the untouched tail. Stable `Vec` offers
 //!   fallible allocation (`try_reserve`) or calloc (`vec![0; n]`), not both.
+//!   std's `System` allocator only takes the `calloc` path for alignments up to
+//!   16; above that it allocates and memsets the whole buffer, touching every
+//!   page. That is why large buffers ask for 16-byte alignment.
 
 use std::alloc::{self, Layout};
 use std::fmt;
 use std::ptr::NonNull;
 
-/// Alignment of every buffer: one cache line.
+/// Alignment of buffers below [`LARGE`]: one cache line.
 pub(crate) const ALIGN: usize = 64;
+
+/// From this size up, buffers are aligned to [`LARGE_ALIGN`] only, so that the
+/// allocator can serve them with lazily zeroed pages (`calloc`).
+pub(crate) const LARGE: usize = 64 << 10;
+
+/// Alignment of buffers of [`LARGE`] bytes and more: what `malloc` and
+/// `calloc` guarantee on 64-bit targets.
+pub(crate) const LARGE_ALIGN: usize = 16;
+
+/// The layout of a buffer of `cap > 0` bytes, or `None` if no allocation can
+/// have that size.
+fn layout(cap: usize) -> Option<Layout> {
+    let align = if cap >= LARGE { LARGE_ALIGN } else { ALIGN };
+    Layout::from_size_align(cap, align).ok()
+}
 
 /// A type with alignment [`ALIGN`], used only for its dangling pointer.
 #[repr(align(64))]
@@ -26,11 +45,11 @@ struct CacheLine;
 
 const _: () = assert!(std::mem::align_of::<CacheLine>() == ALIGN);
 
-/// A heap allocation of `cap` bytes, all initialised, aligned to [`ALIGN`].
+/// A heap allocation of `cap` bytes, all initialised, aligned as [`layout`] says.
 ///
 /// Invariants, relied on by every `unsafe` block below:
 /// * if `cap == 0`, `ptr` is dangling (aligned, never dereferenced or freed);
-/// * otherwise `ptr` came from `alloc_zeroed(Layout::from_size_align(cap, ALIGN))`,
+/// * otherwise `ptr` came from `alloc_zeroed(layout(cap))`,
 ///   is uniquely owned by this value, and all `cap` bytes are initialised.
 pub(crate) struct AlignedBuf {
     ptr: NonNull<u8>,
@@ -59,7 +78,7 @@ impl AlignedBuf {
         if cap == 0 {
             return Some(Self::empty());
         }
-        let layout = Layout::from_size_align(cap, ALIGN).ok()?;
+        let layout = layout(cap)?;
         // SAFETY: `layout` has a non-zero size (checked above).
         let raw = unsafe { alloc::alloc_zeroed(layout) };
         NonNull::new(raw).map(|ptr| Self { ptr, cap })
@@ -93,12 +112,11 @@ impl Drop for AlignedBuf {
         if self.cap == 0 {
             return;
         }
-        // SAFETY: `cap != 0`, so `ptr` came from `alloc_zeroed` with exactly this
-        // layout (type invariant), which `try_zeroed` already validated.
-        unsafe {
-            let layout = Layout::from_size_align_unchecked(self.cap, ALIGN);
-            alloc::dealloc(self.ptr.as_ptr(), layout);
-        }
+        // `try_zeroed` built this same layout, so it is valid.
+        let layout = layout(self.cap).expect("validated when allocated");
+        // SAFETY: `cap != 0`, so `ptr` came from `alloc_zeroed` with exactly
+        // this layout (type invariant), and is freed only here, once.
+        unsafe { alloc::dealloc(self.ptr.as_ptr(), layout) }
     }
 }
 
@@ -116,10 +134,11 @@ mod tests {
 
     #[test]
     fn zeroed_aligned_and_writable() {
-        for cap in [1, 63, 64, 65, 512, 4096, 1 << 20] {
+        for cap in [1, 63, 64, 65, 512, 4096, LARGE - 1, LARGE, 1 << 20] {
             let mut buf = AlignedBuf::try_zeroed(cap).unwrap();
             assert_eq!(buf.capacity(), cap);
-            assert_eq!(buf.as_slice().as_ptr() as usize % ALIGN, 0);
+            let align = if cap >= LARGE { LARGE_ALIGN } else { ALIGN };
+            assert_eq!(buf.as_slice().as_ptr() as usize % align, 0, "cap {cap}");
             assert!(buf.as_slice().iter().all(|&b| b == 0));
             buf.as_mut_slice().fill(0xAB);
             assert!(buf.as_slice().iter().all(|&b| b == 0xAB));

@@ -1,10 +1,15 @@
 //! `BufferPoolBuilder`: every pool setting, validated in one place.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use crate::aligned_buf::ALIGN;
 use crate::bucket::Bucket;
+use crate::budget::{Budget, BudgetEvent, Hook, MAX_BUDGET};
 use crate::error::BuildError;
 use crate::pool::BufferPool;
 use crate::size_class::{DEFAULT_BUCKET_SIZES, MAX_BUCKETS};
+use crate::trim::IdleTrimmer;
 
 /// Default idle bytes a bucket may keep: 32 MiB, so the 16 MiB bucket keeps two
 /// buffers and the nine default buckets together keep at most about 180 MiB.
@@ -53,6 +58,10 @@ pub struct BufferPoolBuilder {
     max_buffer_size: usize,
     zero_on_drop: bool,
     thread_cache_bytes: usize,
+    track_leaks: bool,
+    memory_budget: Option<u64>,
+    budget_hook: Option<Hook>,
+    idle_trim: Option<(Duration, u64)>,
 }
 
 impl BufferPoolBuilder {
@@ -65,6 +74,10 @@ impl BufferPoolBuilder {
             max_buffer_size: DEFAULT_MAX_BUFFER_SIZE,
             zero_on_drop: true,
             thread_cache_bytes: DEFAULT_THREAD_CACHE_BYTES,
+            track_leaks: false,
+            memory_budget: None,
+            budget_hook: None,
+            idle_trim: None,
         }
     }
 
@@ -135,6 +148,136 @@ impl BufferPoolBuilder {
         self
     }
 
+    /// Sets whether the pool records, for every live guard, the call site that
+    /// took it (through `#[track_caller]`), when and on which thread, so that
+    /// [`BufferPool::leaks`] can list the guards held too long or never
+    /// dropped.
+    ///
+    /// On, each get and drop also locks one of 16 shards of a map (and a get
+    /// reads the clock): turn it on in tests, staging, or while hunting a
+    /// leak. Off, it costs one predictable branch per get and drop.
+    ///
+    /// Defaults to `false`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = mempool::BufferPool::builder().track_leaks(true).build()?;
+    /// let buf = pool.get(10);
+    /// assert_eq!(pool.leaks(Duration::ZERO)[0].location.line(), line!() - 1);
+    /// drop(buf);
+    /// assert!(pool.leaks(Duration::ZERO).is_empty());
+    /// # Ok::<(), mempool::BuildError>(())
+    /// ```
+    pub fn track_leaks(mut self, track: bool) -> Self {
+        self.track_leaks = track;
+        self
+    }
+
+    /// Caps the bytes the pool hands out at once: the sum of the capacities of
+    /// live guards, pooled and oversized together, never exceeds `bytes`.
+    ///
+    /// A get charges its buffer's capacity (the bucket size, or the requested
+    /// size above the largest bucket), which is the memory it really holds,
+    /// and the guard's drop refunds it. When the budget is spent,
+    /// [`BufferPool::try_get`] fails with
+    /// [`Exhausted`](crate::PoolError::Exhausted),
+    /// [`BufferPool::get_timeout`] waits up to its timeout, and
+    /// [`BufferPool::get`] waits for as long as it takes; waiters are served
+    /// first come, first served. Idle buffers the pool retains are not
+    /// charged: they are bounded by the retention settings, so the pool holds
+    /// at most the budget plus its retention bound. `docs/budget.md` has the
+    /// full semantics.
+    ///
+    /// With a budget, a get and a drop that need not wait each make one
+    /// compare-and-swap on a shared counter; waiting, granting and closing
+    /// take a mutex. Without a budget (the default), they pay a single branch.
+    /// The budget may be at most 2^63 - 1 bytes.
+    ///
+    /// A guard that is leaked (`mem::forget`) never refunds its charge.
+    ///
+    /// Defaults to no budget.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mempool::{BufferPool, PoolError};
+    ///
+    /// let pool = BufferPool::builder().bucket_sizes([10, 100]).memory_budget(21).build()?;
+    /// let a = pool.try_get(10)?;
+    /// let b = pool.try_get(10)?;
+    /// let error = pool.try_get(10).unwrap_err();
+    /// assert_eq!(error, PoolError::Exhausted { requested: 10, available: 1, budget: 21 });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = Some(bytes);
+        self
+    }
+
+    /// Calls `hook` on every [`BudgetEvent`] of the memory budget: when a get
+    /// finds the budget spent, and when a wait ends. A metrics collector can
+    /// count them; the same figures are also in
+    /// [`PoolStats::budget`](crate::PoolStats::budget).
+    ///
+    /// The hook runs on the thread of the get, outside every lock, so it may
+    /// use the pool. If it panics, the panic propagates out of that get, and
+    /// the budget is left exact: bytes charged for the get are refunded while
+    /// the panic unwinds, and a queued get leaves the queue.
+    ///
+    /// Defaults to no hook. Has no effect without a memory budget.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use mempool::{BudgetEvent, BufferPool};
+    ///
+    /// let events = Arc::new(Mutex::new(Vec::new()));
+    /// let log = Arc::clone(&events);
+    /// let pool = BufferPool::builder()
+    ///     .bucket_sizes([64])
+    ///     .memory_budget(64)
+    ///     .on_budget_event(move |event| log.lock().unwrap().push(event.clone()))
+    ///     .build()?;
+    /// let held = pool.get(64);
+    /// assert!(pool.try_get(64).is_err());
+    /// let events = events.lock().unwrap();
+    /// assert_eq!(events[0], BudgetEvent::Exhausted { requested: 64, available: 0 });
+    /// # Ok::<(), mempool::BuildError>(())
+    /// ```
+    pub fn on_budget_event(mut self, hook: impl Fn(&BudgetEvent) + Send + Sync + 'static) -> Self {
+        self.budget_hook = Some(Hook(Arc::new(hook)));
+        self
+    }
+
+    /// Starts a background thread that gives memory back after a burst: every
+    /// `interval`, if no buffer was handed out since its previous look, it
+    /// frees idle buffers until the pool retains at most `floor` bytes, as
+    /// [`BufferPool::trim_to`] does (buffers in other threads' caches go at
+    /// those threads' next use of the pool, or when they exit). The thread
+    /// stops, and is joined, when the pool drops.
+    ///
+    /// Defaults to off: nothing runs in the background unless asked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = mempool::BufferPool::builder()
+    ///     .idle_trim(Duration::from_secs(30), 64 << 20)
+    ///     .build()?;
+    /// drop(pool); // stops and joins the thread at once
+    /// # Ok::<(), mempool::BuildError>(())
+    /// ```
+    pub fn idle_trim(mut self, interval: Duration, floor: u64) -> Self {
+        self.idle_trim = Some((interval, floor));
+        self
+    }
+
     /// Checks the configuration and creates the pool. No buffer is allocated
     /// until the first get.
     ///
@@ -142,7 +285,9 @@ impl BufferPoolBuilder {
     ///
     /// Returns a [`BuildError`] if the bucket sizes are empty, more than 64,
     /// zero, not strictly ascending, above the maximum buffer size, or too
-    /// large to allocate.
+    /// large to allocate; if the memory budget is zero or above 2^63 - 1; if
+    /// the idle-trim interval is zero; or if the idle-trim thread cannot be
+    /// started.
     ///
     /// # Examples
     ///
@@ -183,6 +328,22 @@ impl BufferPoolBuilder {
                 max,
             });
         }
+        match self.memory_budget {
+            Some(0) => return Err(BuildError::ZeroBudget),
+            Some(budget) if budget > MAX_BUDGET => {
+                return Err(BuildError::BudgetTooLarge {
+                    budget,
+                    max: MAX_BUDGET,
+                });
+            }
+            _ => {}
+        }
+        if self
+            .idle_trim
+            .is_some_and(|(interval, _)| interval.is_zero())
+        {
+            return Err(BuildError::ZeroTrimInterval);
+        }
         let buckets = sizes
             .iter()
             .map(|&size| {
@@ -195,7 +356,17 @@ impl BufferPoolBuilder {
                 Bucket::new(size, max_idle, local_cap)
             })
             .collect();
-        Ok(BufferPool::from_parts(buckets, max, self.zero_on_drop))
+        let budget = self
+            .memory_budget
+            .map(|limit| Budget::new(limit, self.budget_hook.clone()));
+        let mut pool =
+            BufferPool::from_parts(buckets, max, self.zero_on_drop, self.track_leaks, budget);
+        if let Some((interval, floor)) = self.idle_trim {
+            let trimmer = IdleTrimmer::spawn(std::sync::Arc::clone(&pool.shared), interval, floor)
+                .map_err(|error| BuildError::TrimThread { kind: error.kind() })?;
+            pool.idle_trim = Some(trimmer);
+        }
+        Ok(pool)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Errors: [`PoolError`] for getting a buffer, [`BuildError`] for building a pool.
 
 use std::io;
+use std::time::Duration;
 
 /// Why a buffer could not be handed out.
 ///
@@ -33,15 +34,59 @@ pub enum PoolError {
         /// The number of bytes the pool tried to allocate.
         size: usize,
     },
+    /// The pool's memory budget is spent, or other gets are already waiting
+    /// for it (they are served first), so a get that may not wait failed.
+    #[error(
+        "memory budget exhausted: {requested} bytes requested, {available} of {budget} available \
+         (or earlier gets are waiting)"
+    )]
+    Exhausted {
+        /// The bytes the get would charge: its buffer's capacity.
+        requested: u64,
+        /// The bytes free when it failed.
+        available: u64,
+        /// The pool's budget.
+        budget: u64,
+    },
+    /// A get waited for the memory budget until its timeout.
+    #[error("timed out after {timeout:?} waiting for {requested} bytes of memory budget")]
+    Timeout {
+        /// The bytes the get would charge: its buffer's capacity.
+        requested: u64,
+        /// How long it was allowed to wait.
+        timeout: Duration,
+    },
+    /// The pool was closed with [`BufferPool::close`](crate::BufferPool::close).
+    #[error("the pool is closed")]
+    Closed,
+    /// The get would charge more than the whole memory budget, so it can never
+    /// succeed.
+    #[error(
+        "requested {requested} bytes, above the whole memory budget of {budget} bytes \
+         (raise it with BufferPoolBuilder::memory_budget)"
+    )]
+    ExceedsBudget {
+        /// The bytes the get would charge: its buffer's capacity.
+        requested: u64,
+        /// The pool's budget.
+        budget: u64,
+    },
 }
 
 impl From<PoolError> for io::Error {
-    /// Maps `TooLarge` to `InvalidInput` and `AllocFailed` to `OutOfMemory`,
-    /// so that `?` works inside `io::Write` implementations.
+    /// Maps `TooLarge` and `ExceedsBudget` to `InvalidInput`, `AllocFailed`
+    /// to `OutOfMemory`, `Exhausted` to `WouldBlock`, `Timeout` to `TimedOut`
+    /// and `Closed` to `BrokenPipe`, so that `?` works inside `io::Write`
+    /// implementations.
     fn from(error: PoolError) -> Self {
         let kind = match error {
-            PoolError::TooLarge { .. } => io::ErrorKind::InvalidInput,
+            PoolError::TooLarge { .. } | PoolError::ExceedsBudget { .. } => {
+                io::ErrorKind::InvalidInput
+            }
             PoolError::AllocFailed { .. } => io::ErrorKind::OutOfMemory,
+            PoolError::Exhausted { .. } => io::ErrorKind::WouldBlock,
+            PoolError::Timeout { .. } => io::ErrorKind::TimedOut,
+            PoolError::Closed => io::ErrorKind::BrokenPipe,
         };
         io::Error::new(kind, error)
     }
@@ -97,6 +142,27 @@ pub enum BuildError {
         /// The offending size.
         size: usize,
     },
+    /// A memory budget of zero bytes, which no get could ever fit.
+    #[error("a memory budget must be at least 1 byte")]
+    ZeroBudget,
+    /// A memory budget above the largest supported, 2^63 - 1 bytes (the top
+    /// bit of the count is a flag).
+    #[error("a memory budget of {budget} bytes is above the largest supported, {max}")]
+    BudgetTooLarge {
+        /// The budget asked for.
+        budget: u64,
+        /// The largest supported budget.
+        max: u64,
+    },
+    /// An idle-trim interval of zero.
+    #[error("the idle-trim interval must be above zero")]
+    ZeroTrimInterval,
+    /// The idle-trim thread could not be started.
+    #[error("starting the idle-trim thread failed: {kind}")]
+    TrimThread {
+        /// Why the operating system refused the thread.
+        kind: io::ErrorKind,
+    },
 }
 
 /// A write would go past the end of a [`PooledBuf`](crate::PooledBuf)'s
@@ -138,4 +204,78 @@ impl From<CapacityError> for io::Error {
     fn from(error: CapacityError) -> Self {
         io::Error::new(io::ErrorKind::WriteZero, error)
     }
+}
+
+/// Why a [`MetricsCollector`](crate::MetricsCollector) could not be created.
+///
+/// # Examples
+///
+/// ```
+/// use mempool::{BufferPool, MetricsCollector, MetricsError};
+///
+/// let error = MetricsCollector::with_prefix(&BufferPool::new(), "my-pool").unwrap_err();
+/// assert_eq!(error, MetricsError::InvalidPrefix { prefix: "my-pool".into() });
+/// ```
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetricsError {
+    /// The prefix is not a valid Prometheus metric name.
+    #[error(
+        "metric prefix {prefix:?} is not a valid Prometheus name: use ASCII letters, digits, \
+         '_' and ':', not starting with a digit"
+    )]
+    InvalidPrefix {
+        /// The rejected prefix.
+        prefix: String,
+    },
+}
+
+/// Why [`install_prometheus`](crate::install_prometheus) failed.
+///
+/// # Examples
+///
+/// ```no_run
+/// use mempool::PrometheusError;
+///
+/// match mempool::install_prometheus() {
+///     Ok(exporter) => println!("serving http://{}/metrics", exporter.local_addr()),
+///     Err(PrometheusError::Bind { addr, source }) if source.kind() == std::io::ErrorKind::AddrInUse => {
+///         eprintln!("{addr} is taken; pass another address to install_prometheus_on")
+///     }
+///     Err(error) => eprintln!("no metrics endpoint: {error}"),
+/// }
+/// ```
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrometheusError {
+    /// The listen address could not be bound: the port is taken
+    /// (`source.kind()` is `AddrInUse`), or the address is not local or not
+    /// allowed.
+    #[error(
+        "cannot listen for Prometheus scrapes on {addr} (choose another address with install_prometheus_on)"
+    )]
+    Bind {
+        /// The address that was asked for.
+        addr: std::net::SocketAddr,
+        /// The error of the bind.
+        #[source]
+        source: io::Error,
+    },
+    /// A global `metrics` recorder is already installed; there can be one per
+    /// process.
+    #[error("a global metrics recorder is already installed")]
+    RecorderAlreadyInstalled(
+        #[source] metrics::SetRecorderError<metrics_exporter_prometheus::PrometheusRecorder>,
+    ),
+    /// The exporter's runtime or listener thread could not be started.
+    #[error("starting the Prometheus exporter thread failed")]
+    Spawn(#[source] io::Error),
+    /// The exporter itself failed to build, for example because another
+    /// process took the port between the check and the exporter's own bind.
+    #[error("building the Prometheus exporter failed")]
+    Exporter(#[source] metrics_exporter_prometheus::BuildError),
 }

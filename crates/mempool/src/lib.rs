@@ -64,17 +64,62 @@
 //! returns to the pool when the last clone drops. `docs/coming-from-go.md`
 //! maps Go's `GetBuffer`/`PutBuffer` idioms to these.
 //!
-//! # Feature flags
+//! # Memory budget
 //!
-//! * `bytes` (off by default): `bytes::BufMut` for [`PooledBuf`], and
-//!   `PooledBuf::freeze` into a zero-copy `bytes::Bytes` (needs `bytes`
-//!   1.10 or later, for `Bytes::from_owner`).
+//! [`BufferPoolBuilder::memory_budget`] caps the bytes a pool hands out at
+//! once, counted as buffer capacities, pooled and oversized together. When it
+//! is spent, [`BufferPool::try_get`] fails with [`PoolError::Exhausted`],
+//! [`BufferPool::get_timeout`] waits up to a timeout, [`BufferPool::get`]
+//! waits for as long as it takes, and `BufferPool::get_async` (feature
+//! `async`) awaits; waiters are served first come, first served.
+//! [`BufferPool::close`] fails every waiter. [`PoolStats::budget`] has the
+//! figures; `docs/budget.md` the semantics and how they compare with Kafka's
+//! `BufferPool`. Without a budget, a get pays one branch for the feature.
+//!
+//! ```
+//! use std::time::Duration;
+//! use mempool::{BufferPool, PoolError};
+//!
+//! let pool = BufferPool::builder().bucket_sizes([4096]).memory_budget(8192).build()?;
+//! let a = pool.get(4096);
+//! let b = pool.get(4096);
+//! assert!(matches!(pool.try_get(1), Err(PoolError::Exhausted { .. })));
+//! assert!(matches!(pool.get_timeout(1, Duration::from_millis(1)), Err(PoolError::Timeout { .. })));
+//! drop(a);
+//! assert!(pool.try_get(1).is_ok());
+//! # Ok::<(), mempool::BuildError>(())
+//! ```
 //!
 //! # Upkeep
 //!
-//! Nothing runs in the background. Idle buffers are bounded, so no upkeep is
-//! needed for safety; call [`BufferPool::trim`] after a burst to give memory
-//! back sooner.
+//! Nothing runs in the background unless asked. Idle buffers are bounded, so
+//! no upkeep is needed for safety; call [`BufferPool::trim`] or
+//! [`BufferPool::trim_to`] after a burst to give memory back sooner, or let
+//! the thread of [`BufferPoolBuilder::idle_trim`] do it. Metrics are pulled,
+//! not pushed from the hot path: a binary calls
+//! [`MetricsCollector::publish_pool`] before each scrape, or spawns a
+//! [`Reporter`], which publishes on an interval and stops when dropped.
+//! Libraries (such as a storage engine) only call [`get_buffer`]; executables
+//! install the exporter.
+//!
+//! # Feature flags
+//!
+//! * `metrics` (on by default): [`MetricsCollector`] publishes [`PoolStats`]
+//!   through the [`metrics`](https://docs.rs/metrics) facade under the
+//!   `takhin_mempool_buffer_*` names, and [`Reporter`] does it on an interval
+//!   from a background thread. Nothing is recorded on the get/drop path.
+//! * `prometheus` (off by default, implies `metrics`): [`install_prometheus`]
+//!   installs `metrics-exporter-prometheus` with its HTTP listener on
+//!   `127.0.0.1:9000`, or another address with [`install_prometheus_on`].
+//! * `bytes` (off by default): `bytes::BufMut` for [`PooledBuf`], and
+//!   `PooledBuf::freeze` into a zero-copy `bytes::Bytes` (needs `bytes`
+//!   1.10 or later, for `Bytes::from_owner`).
+//! * `async` (off by default): `BufferPool::get_async` and its `GetBuffer`
+//!   future, a runtime-agnostic, cancellation-safe wait for the memory budget.
+//!   It adds no dependency.
+//!
+//! Leak tracking ([`BufferPoolBuilder::track_leaks`], [`BufferPool::leaks`])
+//! needs no feature: it is chosen per pool at run time.
 //!
 //! # Safety and correctness
 //!
@@ -82,7 +127,8 @@
 //! (`aligned_buf.rs`, five blocks, each with a `SAFETY` comment and unit
 //! tests), and, with the `bytes` feature, the `unsafe impl BufMut`
 //! (`buf_mut.rs`, which needs no `unsafe` block; its `SAFETY` comment goes
-//! through the trait's contract and `tests/bytes.rs` exercises each point). The test suite also runs under valgrind (see `README.md`).
+//! through the trait's contract and `tests/bytes.rs` exercises each point).
+//! The test suite also runs under valgrind (see `README.md`).
 //!
 //! # Comparison with similar crates
 //!
@@ -100,27 +146,56 @@
 
 mod aligned_buf;
 mod bucket;
+mod budget;
 #[cfg(feature = "bytes")]
 mod buf_mut;
 mod builder;
+#[cfg(feature = "metrics")]
+mod collector;
 mod error;
+#[cfg(feature = "async")]
+mod get_future;
 mod global;
 mod io;
+mod leak;
 mod local_cache;
 mod pool;
+mod pool_budget;
 mod pooled_buf;
+#[cfg(feature = "prometheus")]
+mod prometheus;
 mod size_class;
 mod stats;
+mod trim;
 
+pub use budget::{BudgetEvent, BudgetStats, WaitOutcome};
 pub use builder::{
     BufferPoolBuilder, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_IDLE_PER_BUCKET,
     DEFAULT_RETAINED_BYTES_PER_BUCKET, DEFAULT_THREAD_CACHE_BYTES,
 };
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use collector::{BUCKET_SIZE_LABEL, DEFAULT_METRICS_PREFIX, MetricsCollector, Reporter};
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use error::MetricsError;
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+pub use error::PrometheusError;
 pub use error::{BuildError, CapacityError, PoolError};
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use get_future::GetBuffer;
 pub use global::{
     get_buffer, get_empty_buffer, global, init_global, stats, try_get_buffer, try_get_empty_buffer,
 };
+pub use leak::LeakReport;
 pub use pool::BufferPool;
 pub use pooled_buf::PooledBuf;
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+pub use prometheus::{
+    DEFAULT_PROMETHEUS_ADDR, PrometheusExporter, install_prometheus, install_prometheus_on,
+};
 pub use size_class::DEFAULT_BUCKET_SIZES;
 pub use stats::{BucketStats, PoolStats};

@@ -1,5 +1,6 @@
 //! `BufferPool`: buckets of reusable, zeroed byte buffers.
 
+use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -7,12 +8,15 @@ use crossbeam_utils::CachePadded;
 
 use crate::aligned_buf::AlignedBuf;
 use crate::bucket::Bucket;
+use crate::budget::Budget;
 use crate::builder::BufferPoolBuilder;
 use crate::error::PoolError;
+use crate::leak::LeakTracker;
 use crate::local_cache;
 use crate::pooled_buf::PooledBuf;
 use crate::size_class::{OVERSIZED, SizeClasses};
 use crate::stats::{Counters, PoolStats, Totals};
+use crate::trim::IdleTrimmer;
 
 /// A pool of reusable byte buffers, sorted into buckets by size.
 ///
@@ -30,7 +34,7 @@ use crate::stats::{Counters, PoolStats, Totals};
 ///                      │             shared bucket (lock-free ArrayQueue)
 ///                      │                  │ empty
 ///                      ▼                  ▼
-///              size > largest bucket   allocate (64-byte aligned, zeroed)
+///              size > largest bucket   allocate (aligned, zeroed)   
 ///              ─► oversized: allocate, free on drop
 ///
 ///   drop(guard) ─► zero the bytes that could have been written
@@ -69,7 +73,9 @@ use crate::stats::{Counters, PoolStats, Totals};
 /// ```
 #[derive(Debug)]
 pub struct BufferPool {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
+    /// The background trim thread, stopped and joined on drop (`trim.rs`).
+    pub(crate) idle_trim: Option<IdleTrimmer>,
 }
 
 /// The state of a pool, shared with the thread caches.
@@ -78,10 +84,12 @@ pub(crate) struct Shared {
     /// Tells this pool's thread caches apart from other pools'.
     pub(crate) id: u64,
     /// `buckets[i].size`, kept contiguous for routing.
-    classes: SizeClasses,
+    pub(crate) classes: SizeClasses,
     pub(crate) buckets: Box<[Bucket]>,
     max_buffer_size: usize,
     zero_on_drop: bool,
+    /// `Some` when leak tracking is on; off, it costs one branch per get and drop.
+    leaks: Option<Box<LeakTracker>>,
     /// Bumped by `trim`; a thread cache that sees a new value frees its
     /// buffers. Relaxed: it only asks for a flush, and the buffers are freed
     /// by the thread that owns them.
@@ -91,6 +99,8 @@ pub(crate) struct Shared {
     /// Counters of exited threads, and of operations that found no thread
     /// cache (during thread teardown).
     pub(crate) retired: Counters,
+    /// The memory budget, if one was configured (`budget.rs`).
+    pub(crate) budget: Option<Budget>,
 }
 
 impl BufferPool {
@@ -134,6 +144,8 @@ impl BufferPool {
         buckets: Vec<Bucket>,
         max_buffer_size: usize,
         zero_on_drop: bool,
+        track_leaks: bool,
+        budget: Option<Budget>,
     ) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         let shared = Shared {
@@ -143,11 +155,14 @@ impl BufferPool {
             buckets: buckets.into_boxed_slice(),
             max_buffer_size,
             zero_on_drop,
+            leaks: track_leaks.then(|| Box::new(LeakTracker::new())),
             trim_epoch: AtomicU64::new(0),
             threads: Mutex::new(Vec::new()),
+            budget,
         };
         Self {
             shared: Arc::new(shared),
+            idle_trim: None,
         }
     }
 
@@ -158,12 +173,20 @@ impl BufferPool {
     /// bucket it is allocated directly. In steady state this makes no heap
     /// allocation and touches no shared cache line.
     ///
+    /// With a [memory budget](BufferPoolBuilder::memory_budget), it first waits,
+    /// in line, until the buffer's capacity fits in the budget, for as long as
+    /// it takes (Kafka's `max.block.ms` set to infinity); see
+    /// [`get_timeout`](Self::get_timeout) for a bounded wait.
+    ///
     /// # Panics
     ///
     /// Panics if `size` is above the pool's maximum buffer size (1 GiB by
-    /// default). If the allocation fails, it calls
+    /// default), and, with a memory budget, if the buffer's capacity is above
+    /// the whole budget or the pool is [closed](Self::close) before or while it
+    /// waits. If the allocation fails, it calls
     /// [`handle_alloc_error`](std::alloc::handle_alloc_error), which aborts, as
-    /// `Vec` does. Use [`try_get`](Self::try_get) to get an error instead.
+    /// `Vec` does. Use [`try_get`](Self::try_get) or
+    /// [`get_timeout`](Self::get_timeout) to get an error instead.
     ///
     /// # Examples
     ///
@@ -175,7 +198,11 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn get(&self, size: usize) -> PooledBuf<'_> {
-        match self.try_get(size) {
+        let result = match &self.shared.budget {
+            None => self.take(size),
+            Some(budget) => self.get_waiting(budget, size, None),
+        };
+        match result {
             Ok(buf) => buf,
             Err(error) => get_failed(error),
         }
@@ -184,10 +211,17 @@ impl BufferPool {
     /// Takes a buffer of `size` bytes, all zero, or returns an error. It never
     /// panics or aborts, whatever `size` is.
     ///
+    /// With a [memory budget](BufferPoolBuilder::memory_budget), it never
+    /// waits: it fails if the buffer's capacity does not fit now, or if other
+    /// gets are already waiting for the budget (they come first).
+    ///
     /// # Errors
     ///
     /// * [`PoolError::TooLarge`] if `size` is above the maximum buffer size;
-    /// * [`PoolError::AllocFailed`] if the allocator cannot provide the memory.
+    /// * [`PoolError::AllocFailed`] if the allocator cannot provide the memory;
+    /// * with a memory budget, [`PoolError::Exhausted`] if the capacity does
+    ///   not fit now, [`PoolError::ExceedsBudget`] if it is above the whole
+    ///   budget, and [`PoolError::Closed`] after [`close`](Self::close).
     ///
     /// # Examples
     ///
@@ -210,12 +244,37 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
+        if let Some(budget) = &self.shared.budget {
+            return self.try_get_budgeted(budget, size);
+        }
+        self.take(size)
+    }
+
+    /// Takes a buffer, with no regard to the memory budget.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn take(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
+        self.take_at(size, Location::caller())
+    }
+
+    /// `take`, recording `location` as the guard's call site when leak
+    /// tracking is on.
+    #[inline]
+    pub(crate) fn take_at(
+        &self,
+        size: usize,
+        location: &'static Location<'static>,
+    ) -> Result<PooledBuf<'_>, PoolError> {
         let shared = &*self.shared;
         let class = shared.classes.class_of(size);
-        if class == OVERSIZED {
-            return self.get_oversized(size);
+        let buf = if class == OVERSIZED {
+            self.get_oversized(size)?
+        } else {
+            local_cache::get(&self.shared, usize::from(class), size)?
+        };
+        if let Some(leaks) = &shared.leaks {
+            leaks.record(&buf, size, location);
         }
-        let buf = local_cache::get(&self.shared, usize::from(class), size)?;
         Ok(PooledBuf::new(self, buf, size, class))
     }
 
@@ -278,7 +337,7 @@ impl BufferPool {
     }
 
     #[cold]
-    fn get_oversized(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
+    fn get_oversized(&self, size: usize) -> Result<AlignedBuf, PoolError> {
         let shared = &*self.shared;
         if size > shared.max_buffer_size {
             return Err(PoolError::TooLarge {
@@ -292,7 +351,7 @@ impl BufferPool {
         counters.oversized_gets.add_shared(1);
         counters.oversized_bytes_out.add_shared(size as u64);
         counters.bytes_requested.add_shared(size as u64);
-        Ok(PooledBuf::new(self, buf, size, OVERSIZED))
+        Ok(buf)
     }
 
     /// Takes back the buffer of a dropped guard. `dirty` bytes from the start
@@ -300,6 +359,14 @@ impl BufferPool {
     #[inline]
     pub(crate) fn put(&self, mut buf: AlignedBuf, class: u8, dirty: usize) {
         let shared = &*self.shared;
+        if let Some(leaks) = &shared.leaks {
+            leaks.forget(&buf);
+        }
+        // Refunds the capacity once the buffer is back, even when unwinding.
+        let _refund = shared
+            .budget
+            .as_ref()
+            .map(|budget| budget.refund_on_drop(buf.capacity() as u64));
         if class == OVERSIZED {
             let size = buf.capacity() as u64;
             drop(buf);
@@ -363,21 +430,7 @@ impl BufferPool {
     /// ```
     #[must_use]
     pub fn stats(&self) -> PoolStats {
-        let shared = &*self.shared;
-        let mut totals = Totals::new(shared.buckets.len());
-        {
-            let threads = shared.threads();
-            totals.add(&shared.retired);
-            for counters in threads.iter() {
-                totals.add(counters);
-            }
-        }
-        totals.snapshot(
-            shared
-                .buckets
-                .iter()
-                .map(|bucket| (bucket.size, bucket.max_idle)),
-        )
+        self.shared.stats()
     }
 
     /// The bucket sizes, smallest first.
@@ -403,6 +456,10 @@ impl BufferPool {
     #[must_use]
     pub fn zeroes_on_drop(&self) -> bool {
         self.shared.zero_on_drop
+    }
+
+    pub(crate) fn leak_tracker(&self) -> Option<&LeakTracker> {
+        self.shared.leaks.as_deref()
     }
 
     #[cfg(test)]
@@ -447,6 +504,25 @@ impl Shared {
         // The list stays consistent even if a holder panicked: every update is
         // a single push or remove.
         self.threads.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sums the counters of every thread into a snapshot.
+    pub(crate) fn stats(&self) -> PoolStats {
+        let mut totals = Totals::new(self.buckets.len());
+        {
+            let threads = self.threads();
+            totals.add(&self.retired);
+            for counters in threads.iter() {
+                totals.add(counters);
+            }
+        }
+        let mut stats = totals.snapshot(
+            self.buckets
+                .iter()
+                .map(|bucket| (bucket.size, bucket.max_idle)),
+        );
+        stats.budget = self.budget.as_ref().map(Budget::stats);
+        stats
     }
 
     /// Makes `counters` visible to `stats()`.

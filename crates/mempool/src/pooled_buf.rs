@@ -26,7 +26,8 @@ use crate::size_class::OVERSIZED;
 ///  │                                     ├─ never touched: still zero
 /// ```
 ///
-/// The buffer starts on a 64-byte boundary. Its capacity is the bucket size, or
+/// A buffer below 64 KiB starts on a 64-byte boundary (larger ones on 16
+/// bytes, which lets the allocator hand out lazily zeroed pages). Its capacity is the bucket size, or
 /// the requested size when the request is above the largest bucket
 /// (oversized). On drop, only the bytes that could have been written are
 /// zeroed: the prefix that was ever reachable through `&mut` access. A guard

@@ -10,6 +10,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use crate::budget::BudgetStats;
+
 /// A snapshot of a pool's counters, from [`BufferPool::stats`] or
 /// [`mempool::stats`].
 ///
@@ -84,6 +86,9 @@ pub struct PoolStats {
     pub bytes_handed_out: u64,
     /// One entry per bucket, smallest first.
     pub buckets: Vec<BucketStats>,
+    /// The memory budget's figures, when the pool has one
+    /// ([`BufferPoolBuilder::memory_budget`](crate::BufferPoolBuilder::memory_budget)).
+    pub budget: Option<BudgetStats>,
 }
 
 /// A snapshot of one bucket's counters; see [`PoolStats`] for how they relate.

@@ -207,10 +207,14 @@ fn zeroing_off_hands_back_stale_bytes() {
 }
 
 #[test]
-fn buffers_are_cache_line_aligned() {
+fn small_buffers_are_cache_line_aligned() {
     let pool = BufferPool::new();
-    for size in [1, 512, 1000, 5000, 20 << 20] {
+    for size in [1, 512, 1000, 5000, 16_000] {
         assert_eq!(pool.get(size).as_ptr() as usize % 64, 0, "size {size}");
+    }
+    // From 64 KiB up, 16 bytes: what lets the allocator use calloc's fresh pages.
+    for size in [64 << 10, 1 << 20, 20 << 20] {
+        assert_eq!(pool.get(size).as_ptr() as usize % 16, 0, "size {size}");
     }
 }
 

@@ -1,0 +1,509 @@
+//! Publishing [`PoolStats`] through the `metrics` facade: [`MetricsCollector`]
+//! and its background [`Reporter`].
+//!
+//! The get/drop path never touches the facade. It already counts into
+//! per-thread blocks for [`BufferPool::stats`]; a collector reads that
+//! snapshot and sets absolute values on handles it registered once, so the
+//! cost of metrics is paid per publish (a few microseconds), not per get.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use metrics::{Counter, Gauge, Unit};
+
+use crate::error::MetricsError;
+use crate::pool::BufferPool;
+use crate::stats::{BucketStats, PoolStats};
+
+/// The metric name prefix used by [`MetricsCollector::new`]: the names of
+/// Takhin's Go pool, such as `takhin_mempool_buffer_gets_total`.
+pub const DEFAULT_METRICS_PREFIX: &str = "takhin_mempool";
+
+/// The label that tells the per-bucket series apart: the bucket size in bytes.
+pub const BUCKET_SIZE_LABEL: &str = "size";
+
+/// Pool-wide series: `{prefix}_{suffix}`. Adding one is one line.
+#[rustfmt::skip]
+const POOL_SERIES: &[Series<PoolStats>] = &[
+    Series::counter("buffer_allocations_total", Unit::Count, "Fresh heap allocations: bucket misses plus oversized gets.", |s| s.allocations),
+    Series::counter("buffer_gets_total", Unit::Count, "Buffers handed out, pooled or oversized.", |s| s.gets),
+    Series::counter("buffer_puts_total", Unit::Count, "Buffer guards dropped (returned, discarded or freed).", |s| s.puts),
+    Series::gauge("buffer_in_use", Unit::Count, "Buffer guards alive now; a steady climb is a leak.", |s| s.in_use),
+    Series::counter("buffer_oversized_total", Unit::Count, "Gets above the largest bucket, allocated and freed directly.", |s| s.oversized),
+    Series::counter("buffer_discarded_total", Unit::Count, "Returned buffers freed because their bucket already kept its maximum.", |s| s.discarded),
+    Series::counter("buffer_hits_total", Unit::Count, "Gets served by an idle buffer instead of a fresh allocation.", |s| s.hits),
+    Series::counter("buffer_trimmed_total", Unit::Count, "Idle buffers freed by BufferPool::trim.", |s| s.trimmed),
+    Series::gauge("buffer_in_use_bytes", Unit::Bytes, "Capacity of the buffers that guards hold now.", |s| s.bytes_in_use),
+    Series::gauge("buffer_retained_bytes", Unit::Bytes, "Capacity of the idle buffers kept for reuse.", |s| s.bytes_retained),
+    Series::counter("buffer_requested_bytes_total", Unit::Bytes, "Sum of every requested size.", |s| s.bytes_requested),
+    Series::counter("buffer_handed_out_bytes_total", Unit::Bytes, "Sum of the capacity of every buffer handed out.", |s| s.bytes_handed_out),
+];
+
+/// Per-bucket series: `{prefix}_{suffix}{size="<bytes>"}`. Adding one is one line.
+#[rustfmt::skip]
+const BUCKET_SERIES: &[Series<BucketStats>] = &[
+    Series::counter("buffer_bucket_gets_total", Unit::Count, "Buffers handed out from this bucket.", |b| b.gets),
+    Series::counter("buffer_bucket_hits_total", Unit::Count, "Gets of this bucket served by an idle buffer.", |b| b.hits),
+    Series::counter("buffer_bucket_misses_total", Unit::Count, "Gets of this bucket that had to allocate.", |b| b.misses),
+    Series::counter("buffer_bucket_discarded_total", Unit::Count, "Returns to this bucket freed because it was full.", |b| b.discarded),
+    Series::gauge("buffer_bucket_in_use", Unit::Count, "Buffers of this bucket held by guards now.", |b| b.in_use),
+    Series::gauge("buffer_bucket_idle", Unit::Count, "Idle buffers of this bucket kept for reuse.", |b| b.idle),
+    Series::gauge("buffer_bucket_max_idle", Unit::Count, "The most idle buffers this bucket keeps.", |b| b.max_idle as u64),
+];
+
+/// One series: its name after the prefix, its kind, and where its value
+/// comes from in a snapshot.
+struct Series<S> {
+    suffix: &'static str,
+    kind: Kind,
+    unit: Unit,
+    help: &'static str,
+    value: fn(&S) -> u64,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Counter,
+    Gauge,
+}
+
+impl<S> Series<S> {
+    const fn counter(
+        suffix: &'static str,
+        unit: Unit,
+        help: &'static str,
+        value: fn(&S) -> u64,
+    ) -> Self {
+        Self {
+            suffix,
+            kind: Kind::Counter,
+            unit,
+            help,
+            value,
+        }
+    }
+
+    const fn gauge(
+        suffix: &'static str,
+        unit: Unit,
+        help: &'static str,
+        value: fn(&S) -> u64,
+    ) -> Self {
+        Self {
+            suffix,
+            kind: Kind::Gauge,
+            unit,
+            help,
+            value,
+        }
+    }
+
+    fn describe(&self, name: String) {
+        match self.kind {
+            Kind::Counter => metrics::describe_counter!(name, self.unit, self.help),
+            Kind::Gauge => metrics::describe_gauge!(name, self.unit, self.help),
+        }
+    }
+
+    fn register(&self, name: String, labels: &[(&'static str, String)]) -> Handle {
+        let labels: Vec<metrics::Label> = labels
+            .iter()
+            .map(|(key, value)| metrics::Label::new(*key, value.clone()))
+            .collect();
+        match self.kind {
+            Kind::Counter => Handle::Counter(metrics::counter!(name, labels)),
+            Kind::Gauge => Handle::Gauge(metrics::gauge!(name, labels)),
+        }
+    }
+}
+
+/// A registered handle: setting it needs no lookup, allocation or lock.
+enum Handle {
+    Counter(Counter),
+    Gauge(Gauge),
+}
+
+impl Handle {
+    #[inline]
+    fn set(&self, value: u64) {
+        match self {
+            // Counters in the snapshot only grow, so `absolute` keeps them monotonic.
+            Handle::Counter(counter) => counter.absolute(value),
+            Handle::Gauge(gauge) => gauge.set(value as f64),
+        }
+    }
+}
+
+/// The handles of one bucket.
+struct BucketHandles {
+    size: usize,
+    handles: Vec<Handle>,
+}
+
+/// Publishes a pool's [`PoolStats`] as `metrics` counters and gauges.
+///
+/// A collector can be thought of as a fixed table from snapshot fields to
+/// metric handles. It describes every series (help text and unit) and
+/// registers its handles once, when it is created, with the recorder
+/// installed at that moment; [`publish`](Self::publish) then sets absolute
+/// values. The pool's get/drop path is not involved: create the collector
+/// after installing a recorder (for example with
+/// [`install_prometheus`](crate::install_prometheus)), and call `publish` on a
+/// schedule or let a [`Reporter`] do it.
+///
+/// # Series
+///
+/// With the default prefix `takhin_mempool` (see `docs/metrics.md` for the
+/// full reference and PromQL):
+///
+/// ```text
+/// takhin_mempool_buffer_allocations_total   counter   fresh allocations (misses + oversized)
+/// takhin_mempool_buffer_gets_total          counter   buffers handed out
+/// takhin_mempool_buffer_puts_total          counter   guards dropped
+/// takhin_mempool_buffer_in_use              gauge     guards alive now
+/// takhin_mempool_buffer_oversized_total     counter   gets above the largest bucket
+/// takhin_mempool_buffer_discarded_total     counter   returns freed because the bucket was full
+/// takhin_mempool_buffer_hits_total          counter   gets served by an idle buffer
+/// takhin_mempool_buffer_trimmed_total       counter   idle buffers freed by trim()
+/// takhin_mempool_buffer_in_use_bytes        gauge     capacity held by guards
+/// takhin_mempool_buffer_retained_bytes      gauge     capacity kept idle
+/// takhin_mempool_buffer_requested_bytes_total     counter
+/// takhin_mempool_buffer_handed_out_bytes_total    counter
+/// takhin_mempool_buffer_bucket_{gets,hits,misses,discarded}_total{size="4096"}   counters
+/// takhin_mempool_buffer_bucket_{in_use,idle,max_idle}{size="4096"}               gauges
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use mempool::{BufferPool, MetricsCollector};
+///
+/// let pool = BufferPool::new();
+/// let collector = MetricsCollector::new(&pool);
+/// drop(pool.get(1500));
+/// collector.publish_pool(&pool); // a no-op recorder unless one is installed
+/// assert_eq!(collector.prefix(), "takhin_mempool");
+/// ```
+pub struct MetricsCollector {
+    prefix: String,
+    pool: Vec<Handle>,
+    buckets: Vec<BucketHandles>,
+}
+
+impl MetricsCollector {
+    /// Creates a collector for `pool`'s buckets with the prefix
+    /// [`DEFAULT_METRICS_PREFIX`] (`takhin_mempool`), describing and
+    /// registering every series with the current recorder.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let collector = mempool::MetricsCollector::new(mempool::global());
+    /// assert_eq!(collector.prefix(), mempool::DEFAULT_METRICS_PREFIX);
+    /// ```
+    #[must_use]
+    pub fn new(pool: &BufferPool) -> Self {
+        Self::registered(DEFAULT_METRICS_PREFIX.to_owned(), pool.bucket_sizes())
+    }
+
+    /// Creates a collector whose series are named `{prefix}_buffer_…`, for a
+    /// second pool in the same process or a service's own naming.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricsError::InvalidPrefix`] unless `prefix` is a valid Prometheus
+    /// metric name: ASCII letters, digits, `_` and `:`, not starting with a
+    /// digit, and not empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mempool::{BufferPool, MetricsCollector, MetricsError};
+    ///
+    /// let pool = BufferPool::new();
+    /// let collector = MetricsCollector::with_prefix(&pool, "storage_log")?;
+    /// assert_eq!(collector.prefix(), "storage_log");
+    /// assert!(matches!(
+    ///     MetricsCollector::with_prefix(&pool, "9lives"),
+    ///     Err(MetricsError::InvalidPrefix { .. })
+    /// ));
+    /// # Ok::<(), MetricsError>(())
+    /// ```
+    pub fn with_prefix(pool: &BufferPool, prefix: &str) -> Result<Self, MetricsError> {
+        if !is_valid_prefix(prefix) {
+            return Err(MetricsError::InvalidPrefix {
+                prefix: prefix.to_owned(),
+            });
+        }
+        Ok(Self::registered(prefix.to_owned(), pool.bucket_sizes()))
+    }
+
+    fn registered(prefix: String, bucket_sizes: &[usize]) -> Self {
+        let name = |suffix: &str| format!("{prefix}_{suffix}");
+        for series in POOL_SERIES {
+            series.describe(name(series.suffix));
+        }
+        for series in BUCKET_SERIES {
+            series.describe(name(series.suffix));
+        }
+        let pool = POOL_SERIES
+            .iter()
+            .map(|series| series.register(name(series.suffix), &[]))
+            .collect();
+        let buckets = bucket_sizes
+            .iter()
+            .map(|&size| {
+                let labels = [(BUCKET_SIZE_LABEL, size.to_string())];
+                let handles = BUCKET_SERIES
+                    .iter()
+                    .map(|series| series.register(name(series.suffix), &labels))
+                    .collect();
+                BucketHandles { size, handles }
+            })
+            .collect();
+        Self {
+            prefix,
+            pool,
+            buckets,
+        }
+    }
+
+    /// The prefix of every series name.
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Sets every series to its value in `stats`.
+    ///
+    /// Buckets are matched by size; a bucket the collector was not created
+    /// for (a snapshot of another pool) is skipped. This makes no allocation
+    /// and takes no lock in the collector; the recorder's handles cost one
+    /// atomic store each with the Prometheus exporter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mempool::{BufferPool, MetricsCollector};
+    ///
+    /// let pool = BufferPool::new();
+    /// let collector = MetricsCollector::new(&pool);
+    /// let stats = pool.stats();
+    /// collector.publish(&stats);
+    /// ```
+    pub fn publish(&self, stats: &PoolStats) {
+        for (series, handle) in POOL_SERIES.iter().zip(&self.pool) {
+            handle.set((series.value)(stats));
+        }
+        for (index, bucket) in stats.buckets.iter().enumerate() {
+            // Same pool: same position. Otherwise look the size up.
+            let handles = match self.buckets.get(index) {
+                Some(handles) if handles.size == bucket.size => handles,
+                _ => match self.buckets.iter().find(|h| h.size == bucket.size) {
+                    Some(handles) => handles,
+                    None => continue,
+                },
+            };
+            for (series, handle) in BUCKET_SERIES.iter().zip(&handles.handles) {
+                handle.set((series.value)(bucket));
+            }
+        }
+    }
+
+    /// Takes a snapshot of `pool` with [`BufferPool::stats`] and publishes it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let collector = mempool::MetricsCollector::new(mempool::global());
+    /// collector.publish_pool(mempool::global());
+    /// ```
+    pub fn publish_pool(&self, pool: &BufferPool) {
+        self.publish(&pool.stats());
+    }
+}
+
+impl fmt::Debug for MetricsCollector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsCollector")
+            .field("prefix", &self.prefix)
+            .field("series", &POOL_SERIES.len())
+            .field(
+                "bucket_sizes",
+                &self.buckets.iter().map(|b| b.size).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Whether `prefix` is a valid Prometheus metric name.
+fn is_valid_prefix(prefix: &str) -> bool {
+    let mut chars = prefix.chars();
+    let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+    match chars.next() {
+        Some(first) => valid(first) && !first.is_ascii_digit() && chars.all(valid),
+        None => false,
+    }
+}
+
+/// Publishes a pool's stats from a background thread on an interval, and
+/// stops when dropped.
+///
+/// A `Reporter` can be thought of as a loop of
+/// [`MetricsCollector::publish_pool`] and a sleep, on its own thread named
+/// `mempool-metrics`. It publishes once at start, then every `interval`, and
+/// once more when it stops, so that the last values are exact. Dropping it
+/// (or calling [`stop`](Self::stop)) wakes the thread at once and joins it: no
+/// thread is left behind, and nothing is published after the drop returns.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use mempool::{MetricsCollector, Reporter};
+///
+/// let pool = mempool::global();
+/// let reporter = Reporter::spawn(MetricsCollector::new(pool), pool, Duration::from_secs(5))?;
+/// drop(pool.get(100));
+/// reporter.stop(); // publishes the final figures and joins the thread
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// A local pool is shared with the reporter through an `Arc`:
+///
+/// ```
+/// use std::{sync::Arc, time::Duration};
+/// use mempool::{BufferPool, MetricsCollector, Reporter};
+///
+/// let pool = Arc::new(BufferPool::new());
+/// let collector = MetricsCollector::with_prefix(&pool, "storage_log").unwrap();
+/// let reporter = Reporter::spawn(collector, Arc::clone(&pool), Duration::from_millis(100))?;
+/// drop(reporter);
+/// assert_eq!(Arc::strong_count(&pool), 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Reporter {
+    /// Dropping the sender wakes the thread and ends its loop.
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Reporter {
+    /// The name of the reporter's thread.
+    pub const THREAD_NAME: &'static str = "mempool-metrics";
+
+    /// Starts a thread that publishes `pool`'s stats through `collector` now,
+    /// then every `interval`, and once more when the reporter is dropped.
+    ///
+    /// `pool` is anything that derefs to a [`BufferPool`] and can move to the
+    /// thread: `mempool::global()` (a `&'static BufferPool`) or an
+    /// `Arc<BufferPool>`.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of [`std::thread::Builder::spawn`] if the thread
+    /// cannot be created.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `interval` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = mempool::global();
+    /// let collector = mempool::MetricsCollector::new(pool);
+    /// let reporter = mempool::Reporter::spawn(collector, pool, Duration::from_secs(10))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn<P>(
+        collector: MetricsCollector,
+        pool: P,
+        interval: Duration,
+    ) -> std::io::Result<Self>
+    where
+        P: Deref<Target = BufferPool> + Send + 'static,
+    {
+        assert!(
+            !interval.is_zero(),
+            "mempool: the reporter interval must not be zero"
+        );
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = thread::Builder::new()
+            .name(Self::THREAD_NAME.to_owned())
+            .spawn(move || {
+                loop {
+                    collector.publish_pool(&pool);
+                    match stopped.recv_timeout(interval) {
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        // Disconnected: the reporter was dropped.
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+                collector.publish_pool(&pool);
+            })?;
+        Ok(Self {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the thread after a final publish and waits for it; the same as
+    /// dropping the reporter.
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            // A panic in the thread (a panicking recorder) is not ours to
+            // re-raise from a destructor.
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_follow_prometheus_names() {
+        for valid in ["takhin_mempool", "a", "_x", "ns:pool", "A9_"] {
+            assert!(is_valid_prefix(valid), "{valid}");
+        }
+        for invalid in ["", "9a", "a-b", "a b", "é", "a.b"] {
+            assert!(!is_valid_prefix(invalid), "{invalid}");
+        }
+    }
+
+    #[test]
+    fn series_names_are_unique_and_counters_end_in_total() {
+        let mut names: Vec<&str> = POOL_SERIES.iter().map(|s| s.suffix).collect();
+        names.extend(BUCKET_SERIES.iter().map(|s| s.suffix));
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count);
+        let kinds = POOL_SERIES
+            .iter()
+            .map(|s| (s.suffix, s.kind))
+            .chain(BUCKET_SERIES.iter().map(|s| (s.suffix, s.kind)));
+        for (suffix, kind) in kinds {
+            assert_eq!(
+                suffix.ends_with("_total"),
+                matches!(kind, Kind::Counter),
+                "{suffix}"
+            );
+        }
+    }
+}
