@@ -6,6 +6,8 @@
 //! cargo bench -p mempool-benches --bench observability
 //! cargo bench -p mempool-benches --bench observability --features metrics
 //! ```
+// `criterion_group!` generates a public function that cannot carry a doc comment.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 
