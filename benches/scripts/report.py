@@ -5,6 +5,11 @@ Reads target/criterion/**/new/{benchmark,estimates}.json (medians), prints
 Markdown tables of ratios to stdout, and writes SVG plots to docs/img/.
 
     python3 benches/scripts/report.py [--criterion target/criterion] [--img docs/img]
+        [--interleaved system.txt ...]
+
+--interleaved takes the saved output of `cargo bench --bench alloc_system --
+--interleaved` (and the other allocators) and plots its 1 KiB and two-thread
+tables, whose ratios were measured round by round at the same moments.
 
 Ratios are only meaningful between rows of one run: run each bench binary
 once, then this script.
@@ -206,11 +211,60 @@ def plots(results, img):
         plt.close(fig)
 
 
+def interleaved_tables(paths):
+    """{title: [(name, ns, ratio)]} from saved `--interleaved` outputs."""
+    tables = {}
+    for path in paths:
+        title = None
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith("|") and "interleaved rounds" in line:
+                    title = line.split(" (")[0]
+                    tables[title] = []
+                elif title and line.startswith("| ") and not line.startswith("| candidate"):
+                    cells = [c.strip() for c in line.strip("|").split("|")]
+                    try:
+                        tables[title].append((cells[0], float(cells[1]), float(cells[2])))
+                    except (ValueError, IndexError):
+                        pass
+    return tables
+
+
+def interleaved_plots(tables, img):
+    import matplotlib
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    import matplotlib.pyplot as plt
+    os.makedirs(img, exist_ok=True)
+    for title, name in [("system: 1024 B, get + write all + drop", "interleaved_1k.svg"),
+                        ("system: 1 KiB get + write all + drop, per-thread time, one shared pool",
+                         "interleaved_threads_1k.svg")]:
+        rows = tables.get(title)
+        if not rows:
+            continue
+        base = rows[0][1] if name == "interleaved_1k.svg" else None
+        labels = [r[0] for r in rows]
+        values = [r[1] / base if base else r[2] for r in rows]
+        fig, ax = plt.subplots(figsize=(7, 3.2))
+        ax.bar(labels, values, color=["tab:blue" if l.startswith("mempool") else "tab:grey" for l in labels])
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_ylabel("÷ floor" if base else "÷ mempool, 1 thread")
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(img, name))
+        plt.close(fig)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--criterion", default="target/criterion")
     parser.add_argument("--img", default="docs/img")
+    parser.add_argument("--interleaved", nargs="*", default=[])
     args = parser.parse_args()
+    if args.interleaved:
+        interleaved_plots(interleaved_tables(args.interleaved), args.img)
     results = load(args.criterion)
     out = []
     allocator_tables(results, out)

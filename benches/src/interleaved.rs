@@ -21,7 +21,7 @@ use crate::threads::per_thread_time;
 use crate::workload::Workload;
 
 /// Rounds per table; the median of these is reported.
-pub const ROUNDS: usize = 21;
+pub const ROUNDS: usize = 51;
 
 /// A named candidate: runs its operation `ops` times and returns the time taken.
 struct Candidate<'a> {
