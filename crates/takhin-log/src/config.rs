@@ -56,15 +56,17 @@ impl LogConfig {
         self
     }
 
-    /// Sets how many data bytes may pass between two index entries. Smaller
-    /// means bigger indexes and shorter scans. Defaults to
+    /// Sets how many data bytes may pass between two index entries: a batch
+    /// is indexed when more than this many bytes were written since the last
+    /// entry (Kafka's rule; the first batch, at position 0, never needs one).
+    /// Smaller means bigger indexes and shorter scans. Defaults to
     /// [`DEFAULT_INDEX_INTERVAL_BYTES`].
     ///
     /// # Examples
     ///
     /// ```
     /// let config = takhin_log::LogConfig::default().with_index_interval_bytes(0);
-    /// assert_eq!(config.index_interval_bytes(), 0); // index every batch
+    /// assert_eq!(config.index_interval_bytes(), 0); // index every batch but the first
     /// ```
     #[must_use]
     pub fn with_index_interval_bytes(mut self, bytes: u32) -> Self {

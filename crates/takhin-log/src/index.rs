@@ -70,10 +70,6 @@ impl<E: IndexEntry> IndexFile<E> {
         &self.entries
     }
 
-    pub(crate) fn last(&self) -> Option<&E> {
-        self.entries.last()
-    }
-
     /// Appends one entry, encoded in a pooled buffer.
     pub(crate) fn push(&mut self, entry: E, source: impl BufferSource) -> Result<(), LogError> {
         let mut buf = source.take(E::SIZE)?;

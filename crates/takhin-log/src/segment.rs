@@ -108,6 +108,8 @@ pub struct Segment<B: BufferSource = &'static BufferPool> {
     bytes_since_index: u32,
     /// Largest timestamp so far and the last offset of its batch.
     max_timestamp: Option<(i64, u64)>,
+    /// Timestamp of the last time index entry; entries strictly increase.
+    last_indexed_timestamp: Option<i64>,
     recovery: Recovery,
 }
 
@@ -243,6 +245,7 @@ impl<B: BufferSource> Segment<B> {
             time_index: IndexFile::new(time_index),
             bytes_since_index: 0,
             max_timestamp: None,
+            last_indexed_timestamp: None,
             recovery: Recovery::default(),
         })
     }
@@ -258,6 +261,7 @@ impl<B: BufferSource> Segment<B> {
         self.next_offset = self.base_offset;
         self.bytes_since_index = 0;
         self.max_timestamp = None;
+        self.last_indexed_timestamp = None;
         let mut recovery = Recovery::default();
         loop {
             let position = u64::from(self.size);
@@ -287,8 +291,9 @@ impl<B: BufferSource> Segment<B> {
                 needed: BATCH_HEADER_LEN,
                 available: 0,
             });
+            // No sync: the cut is idempotent, a crash before it reaches the
+            // disk only means the next open cuts again.
             self.log.set_len(u64::from(self.size))?;
-            self.log.sync_data()?;
         }
         self.offset_index.rewrite(offsets, self.source)?;
         self.time_index.rewrite(times, self.source)?;
@@ -339,7 +344,7 @@ impl<B: BufferSource> Segment<B> {
             self.max_timestamp = Some((max_timestamp, last_offset));
         }
         let mut entries = None;
-        if self.bytes_since_index >= self.config.index_interval_bytes() {
+        if self.bytes_since_index > self.config.index_interval_bytes() {
             let relative_offset = (last_offset - self.base_offset) as u32;
             let offset_entry = OffsetEntry { relative_offset, position };
             let (ts, ts_offset) = self.max_timestamp.expect("set above");
@@ -347,7 +352,10 @@ impl<B: BufferSource> Segment<B> {
                 timestamp: ts,
                 relative_offset: (ts_offset - self.base_offset) as u32,
             };
-            let newer = self.time_index.last().is_none_or(|last| ts > last.timestamp);
+            let newer = self.last_indexed_timestamp.is_none_or(|last| ts > last);
+            if newer {
+                self.last_indexed_timestamp = Some(ts);
+            }
             entries = Some((offset_entry, newer.then_some(time_entry)));
             self.bytes_since_index = 0;
         }
