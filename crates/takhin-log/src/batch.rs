@@ -20,7 +20,7 @@
 //!     61     …  records (varint length, attributes, deltas, key, value, headers)
 //! ```
 
-use crate::record_ref::{decode_record, RecordRef};
+use crate::record_ref::{RecordRef, decode_record};
 use crate::varint::varlong_len;
 use crate::{DecodeError, LogError, Record};
 
@@ -98,7 +98,11 @@ pub(crate) fn encoded_len(records: &[Record<'_>]) -> Result<usize, LogError> {
 /// which must be exactly [`encoded_len`] bytes long and zeroed.
 pub(crate) fn encode(out: &mut [u8], base_offset: u64, records: &[Record<'_>]) {
     let base_timestamp = records[0].timestamp;
-    let max_timestamp = records.iter().map(|r| r.timestamp).max().unwrap_or(base_timestamp);
+    let max_timestamp = records
+        .iter()
+        .map(|r| r.timestamp)
+        .max()
+        .unwrap_or(base_timestamp);
     put_i64(out, 0, base_offset as i64);
     put_i32(out, LENGTH_AT, (out.len() - LOG_OVERHEAD) as i32);
     put_i32(out, LEADER_EPOCH_AT, -1);
@@ -170,7 +174,10 @@ pub(crate) fn batch_size_from_prefix(
     max_batch_bytes: usize,
 ) -> Result<usize, DecodeError> {
     if prefix.len() < LOG_OVERHEAD {
-        return Err(DecodeError::Truncated { needed: LOG_OVERHEAD, available: prefix.len() });
+        return Err(DecodeError::Truncated {
+            needed: LOG_OVERHEAD,
+            available: prefix.len(),
+        });
     }
     let length = get_i32(prefix, LENGTH_AT);
     let min = BATCH_HEADER_LEN - LOG_OVERHEAD;
@@ -267,9 +274,15 @@ impl<'a> BatchRef<'a> {
     }
 
     /// As [`BatchRef::parse`], rejecting batches larger than `max_batch_bytes`.
-    pub(crate) fn parse_bounded(input: &'a [u8], max_batch_bytes: usize) -> Result<Self, DecodeError> {
+    pub(crate) fn parse_bounded(
+        input: &'a [u8],
+        max_batch_bytes: usize,
+    ) -> Result<Self, DecodeError> {
         if input.len() < BATCH_HEADER_LEN {
-            return Err(DecodeError::Truncated { needed: BATCH_HEADER_LEN, available: input.len() });
+            return Err(DecodeError::Truncated {
+                needed: BATCH_HEADER_LEN,
+                available: input.len(),
+            });
         }
         let size = batch_size_from_prefix(input, max_batch_bytes.min(input.len()))?;
         let bytes = &input[..size];
@@ -291,15 +304,24 @@ impl<'a> BatchRef<'a> {
         let last_delta = get_i32(bytes, LAST_OFFSET_DELTA_AT);
         let count = get_i32(bytes, RECORDS_COUNT_AT);
         if base_offset < 0 {
-            return Err(DecodeError::Field { field: "base offset", value: base_offset });
+            return Err(DecodeError::Field {
+                field: "base offset",
+                value: base_offset,
+            });
         }
         if last_delta < 0 || base_offset.checked_add(i64::from(last_delta)).is_none() {
-            return Err(DecodeError::Field { field: "last offset delta", value: last_delta.into() });
+            return Err(DecodeError::Field {
+                field: "last offset delta",
+                value: last_delta.into(),
+            });
         }
         // A record takes at least 7 bytes, which bounds a hostile count.
         let room = (size - BATCH_HEADER_LEN) / 7;
         if count < 0 || count as usize > room || (count == 0 && last_delta != 0) {
-            return Err(DecodeError::Field { field: "records count", value: count.into() });
+            return Err(DecodeError::Field {
+                field: "records count",
+                value: count.into(),
+            });
         }
         Ok(batch)
     }
@@ -500,7 +522,10 @@ mod tests {
         assert_eq!(decoded.len(), 3);
         for (i, (got, want)) in decoded.iter().zip(&records).enumerate() {
             assert_eq!(got.offset, (1 << 40) + i as u64);
-            assert_eq!((got.timestamp, got.key, got.value), (want.timestamp, want.key, want.value));
+            assert_eq!(
+                (got.timestamp, got.key, got.value),
+                (want.timestamp, want.key, want.value)
+            );
             assert_eq!(got.headers.len(), want.headers.len());
             for (h, w) in got.headers.iter().zip(want.headers) {
                 assert_eq!((h.key, h.value), (w.key.as_bytes(), w.value));
@@ -514,7 +539,10 @@ mod tests {
         for i in ATTRIBUTES_AT..bytes.len() {
             let mut bad = bytes.clone();
             bad[i] ^= 0x10;
-            assert!(matches!(BatchRef::parse(&bad), Err(DecodeError::Crc { .. })), "byte {i}");
+            assert!(
+                matches!(BatchRef::parse(&bad), Err(DecodeError::Crc { .. })),
+                "byte {i}"
+            );
         }
     }
 

@@ -71,7 +71,8 @@ impl BufferSource for VecBuffers {
 
     fn take(self, len: usize) -> Result<Vec<u8>, LogError> {
         let mut buf = Vec::new();
-        buf.try_reserve_exact(len).map_err(|_| LogError::Alloc { requested: len })?;
+        buf.try_reserve_exact(len)
+            .map_err(|_| LogError::Alloc { requested: len })?;
         buf.resize(len, 0);
         Ok(buf)
     }

@@ -91,7 +91,10 @@ impl LogConfig {
     /// ```
     #[must_use]
     pub fn with_max_batch_bytes(mut self, bytes: u32) -> Self {
-        assert!(bytes as usize >= crate::BATCH_HEADER_LEN, "max_batch_bytes below 61");
+        assert!(
+            bytes as usize >= crate::BATCH_HEADER_LEN,
+            "max_batch_bytes below 61"
+        );
         self.max_batch_bytes = bytes;
         self
     }

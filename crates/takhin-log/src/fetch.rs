@@ -40,11 +40,19 @@ pub struct Fetch<Buf = PooledBuf<'static>> {
 impl<Buf: Deref<Target = [u8]>> Fetch<Buf> {
     pub(crate) fn new(buf: Buf, len: usize, start_offset: u64) -> Self {
         debug_assert!(len <= buf.len());
-        Fetch { buf: Some(buf), len, start_offset }
+        Fetch {
+            buf: Some(buf),
+            len,
+            start_offset,
+        }
     }
 
     pub(crate) fn empty(start_offset: u64) -> Self {
-        Fetch { buf: None, len: 0, start_offset }
+        Fetch {
+            buf: None,
+            len: 0,
+            start_offset,
+        }
     }
 
     /// The raw batches, ready to send.
@@ -71,7 +79,11 @@ impl<Buf: Deref<Target = [u8]>> Fetch<Buf> {
     /// in place. Yields an error, then stops, at the first batch or record
     /// that fails to decode.
     pub fn records(&self) -> Records<'_> {
-        Records { batches: self.batches(), current: None, start_offset: self.start_offset }
+        Records {
+            batches: self.batches(),
+            current: None,
+            start_offset: self.start_offset,
+        }
     }
 }
 

@@ -63,7 +63,10 @@ const REWRITE_CHUNK_ENTRIES: usize = 4096;
 
 impl<E: IndexEntry> IndexFile<E> {
     pub(crate) fn new(file: File) -> Self {
-        IndexFile { file, entries: Vec::new() }
+        IndexFile {
+            file,
+            entries: Vec::new(),
+        }
     }
 
     pub(crate) fn entries(&self) -> &[E] {
@@ -80,7 +83,11 @@ impl<E: IndexEntry> IndexFile<E> {
     }
 
     /// Replaces the file's content with `entries`.
-    pub(crate) fn rewrite(&mut self, entries: Vec<E>, source: impl BufferSource) -> Result<(), LogError> {
+    pub(crate) fn rewrite(
+        &mut self,
+        entries: Vec<E>,
+        source: impl BufferSource,
+    ) -> Result<(), LogError> {
         self.file.set_len(0)?;
         // The file is opened in append mode, so writes land at the new end.
         for chunk in entries.chunks(REWRITE_CHUNK_ENTRIES) {
@@ -103,7 +110,9 @@ impl IndexFile<OffsetEntry> {
     /// Position of the last indexed batch whose last offset is at most
     /// `relative`, or 0; the batch holding `relative` starts there or later.
     pub(crate) fn lookup(&self, relative: u32) -> u32 {
-        let idx = self.entries.partition_point(|e| e.relative_offset <= relative);
+        let idx = self
+            .entries
+            .partition_point(|e| e.relative_offset <= relative);
         idx.checked_sub(1).map_or(0, |i| self.entries[i].position)
     }
 }
@@ -113,6 +122,7 @@ impl IndexFile<TimeEntry> {
     /// just after the last entry whose timestamp is below it.
     pub(crate) fn lookup(&self, timestamp: i64) -> Option<u32> {
         let idx = self.entries.partition_point(|e| e.timestamp < timestamp);
-        idx.checked_sub(1).map(|i| self.entries[i].relative_offset + 1)
+        idx.checked_sub(1)
+            .map(|i| self.entries[i].relative_offset + 1)
     }
 }

@@ -67,10 +67,10 @@ mod record_ref;
 mod segment;
 mod varint;
 
-pub use batch::{BatchRecords, BatchRef, BATCH_HEADER_LEN, LOG_OVERHEAD, MAGIC_V2};
+pub use batch::{BATCH_HEADER_LEN, BatchRecords, BatchRef, LOG_OVERHEAD, MAGIC_V2};
 pub use buffer_source::{BufferSource, VecBuffers};
 pub use config::{
-    LogConfig, DEFAULT_INDEX_INTERVAL_BYTES, DEFAULT_MAX_BATCH_BYTES, DEFAULT_SEGMENT_BYTES,
+    DEFAULT_INDEX_INTERVAL_BYTES, DEFAULT_MAX_BATCH_BYTES, DEFAULT_SEGMENT_BYTES, LogConfig,
 };
 pub use error::{DecodeError, LogError};
 pub use fetch::{Batches, Fetch, Records};
@@ -78,5 +78,5 @@ pub use log::Log;
 pub use record::{Header, Record};
 pub use record_ref::{HeaderRef, Headers, HeadersIter, RecordRef};
 pub use segment::{
-    segment_file_name, Recovery, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX,
+    INDEX_SUFFIX, LOG_SUFFIX, Recovery, Segment, TIME_INDEX_SUFFIX, segment_file_name,
 };

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use mempool::BufferPool;
 
 use crate::segment::LOG_SUFFIX;
-use crate::{batch, BufferSource, Fetch, LogConfig, LogError, Record, Segment};
+use crate::{BufferSource, Fetch, LogConfig, LogError, Record, Segment, batch};
 
 /// A log: a directory of [`Segment`]s in offset order, appending to the
 /// last one and rolling to a new one when it would pass
@@ -93,12 +93,19 @@ impl<B: BufferSource> Log<B> {
         for entry in fs::read_dir(dir)? {
             let name = entry?.file_name();
             let name = name.to_string_lossy();
-            let Some(stem) = name.strip_suffix(LOG_SUFFIX).and_then(|s| s.strip_suffix('.')) else {
+            let Some(stem) = name
+                .strip_suffix(LOG_SUFFIX)
+                .and_then(|s| s.strip_suffix('.'))
+            else {
                 continue;
             };
             match stem.parse::<u64>() {
                 Ok(base) if stem.len() == 20 => bases.push(base),
-                _ => return Err(LogError::BadFileName { name: name.into_owned() }),
+                _ => {
+                    return Err(LogError::BadFileName {
+                        name: name.into_owned(),
+                    });
+                }
             }
         }
         bases.sort_unstable();
@@ -117,11 +124,18 @@ impl<B: BufferSource> Log<B> {
         if segments.is_empty() {
             segments.push(Segment::create_with(dir, 0, config, source)?);
         }
-        Ok(Log { dir: dir.to_path_buf(), config, source, segments })
+        Ok(Log {
+            dir: dir.to_path_buf(),
+            config,
+            source,
+            segments,
+        })
     }
 
     fn active(&mut self) -> &mut Segment<B> {
-        self.segments.last_mut().expect("a log always has a segment")
+        self.segments
+            .last_mut()
+            .expect("a log always has a segment")
     }
 
     /// Appends one record and returns its offset.
@@ -160,7 +174,9 @@ impl<B: BufferSource> Log<B> {
     pub fn append_batch(&mut self, records: &[Record<'_>]) -> Result<u64, LogError> {
         let len = batch::encoded_len(records)?;
         let active = self.active();
-        if active.size() > 0 && u64::from(active.size()) + len as u64 > u64::from(self.config.segment_bytes()) {
+        if active.size() > 0
+            && u64::from(active.size()) + len as u64 > u64::from(self.config.segment_bytes())
+        {
             self.roll()?;
         }
         self.active().append_encoded_len(records, len)
@@ -191,7 +207,8 @@ impl<B: BufferSource> Log<B> {
         }
         active.flush()?;
         let next = active.next_offset();
-        self.segments.push(Segment::create_with(&dir, next, config, source)?);
+        self.segments
+            .push(Segment::create_with(&dir, next, config, source)?);
         Ok(())
     }
 
@@ -295,7 +312,10 @@ impl<B: BufferSource> Log<B> {
             return Err(LogError::OffsetOutOfRange { offset, start, end });
         }
         while self.segments.len() > 1
-            && self.segments.last().is_some_and(|s| s.base_offset() >= offset)
+            && self
+                .segments
+                .last()
+                .is_some_and(|s| s.base_offset() >= offset)
         {
             self.segments.pop().expect("checked above").delete()?;
         }
@@ -322,7 +342,10 @@ impl<B: BufferSource> Log<B> {
 
     /// The offset the next record gets.
     pub fn next_offset(&self) -> u64 {
-        self.segments.last().expect("a log always has a segment").next_offset()
+        self.segments
+            .last()
+            .expect("a log always has a segment")
+            .next_offset()
     }
 
     /// The segments, oldest first.

@@ -38,7 +38,12 @@ impl<'a> Record<'a> {
     /// assert!(record.key.is_none() && record.headers.is_empty());
     /// ```
     pub fn new(timestamp: i64, key: Option<&'a [u8]>, value: Option<&'a [u8]>) -> Self {
-        Record { timestamp, key, value, headers: &[] }
+        Record {
+            timestamp,
+            key,
+            value,
+            headers: &[],
+        }
     }
 
     /// Replaces the headers.

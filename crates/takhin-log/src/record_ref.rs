@@ -1,8 +1,8 @@
 //! [`RecordRef`] and [`HeaderRef`]: records decoded in place, borrowing the
 //! read buffer, so that a fetch copies no key or value.
 
-use crate::varint::{get_varint, get_varlong};
 use crate::DecodeError;
+use crate::varint::{get_varint, get_varlong};
 
 /// A record decoded in place: every slice borrows the buffer the batch was
 /// read into, so iterating a fetch allocates nothing.
@@ -130,7 +130,10 @@ impl<'a> Headers<'a> {
     ///
     /// See [`Headers`].
     pub fn iter(&self) -> HeadersIter<'a> {
-        HeadersIter { rest: self.bytes, left: self.count }
+        HeadersIter {
+            rest: self.bytes,
+            left: self.count,
+        }
     }
 }
 
@@ -203,7 +206,10 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if n > self.remaining() {
-            return Err(DecodeError::Truncated { needed: n, available: self.remaining() });
+            return Err(DecodeError::Truncated {
+                needed: n,
+                available: self.remaining(),
+            });
         }
         let slice = &self.bytes[self.pos..self.pos + n];
         self.pos += n;
@@ -222,18 +228,24 @@ impl<'a> Cursor<'a> {
         let available = self.remaining();
         match usize::try_from(length) {
             Ok(n) if n <= available => self.take(n).map(Some),
-            _ => Err(DecodeError::Length { field, length: i64::from(length), available }),
+            _ => Err(DecodeError::Length {
+                field,
+                length: i64::from(length),
+                available,
+            }),
         }
     }
 }
 
 fn decode_header(bytes: &[u8]) -> Result<(HeaderRef<'_>, usize), DecodeError> {
     let mut cursor = Cursor::new(bytes);
-    let key = cursor.nullable_bytes("header key")?.ok_or(DecodeError::Length {
-        field: "header key",
-        length: -1,
-        available: cursor.remaining(),
-    })?;
+    let key = cursor
+        .nullable_bytes("header key")?
+        .ok_or(DecodeError::Length {
+            field: "header key",
+            length: -1,
+            available: cursor.remaining(),
+        })?;
     let value = cursor.nullable_bytes("header value")?;
     Ok((HeaderRef { key, value }, cursor.pos()))
 }
@@ -292,14 +304,20 @@ pub(crate) fn decode_record(
         });
     }
     if offset_delta < 0 {
-        return Err(DecodeError::Field { field: "offset delta", value: i64::from(offset_delta) });
+        return Err(DecodeError::Field {
+            field: "offset delta",
+            value: i64::from(offset_delta),
+        });
     }
     let record = RecordRef {
         offset: base_offset.wrapping_add(offset_delta as u64),
         timestamp: base_timestamp.wrapping_add(timestamp_delta),
         key,
         value,
-        headers: Headers { bytes: header_bytes, count },
+        headers: Headers {
+            bytes: header_bytes,
+            count,
+        },
     };
     Ok((record, offset_delta, outer.pos()))
 }

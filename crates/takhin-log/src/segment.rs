@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use mempool::BufferPool;
 
-use crate::batch::{self, batch_size_from_prefix, BatchRef, BATCH_HEADER_LEN, LOG_OVERHEAD};
+use crate::batch::{self, BATCH_HEADER_LEN, BatchRef, LOG_OVERHEAD, batch_size_from_prefix};
 use crate::index::{IndexFile, OffsetEntry, TimeEntry};
 use crate::{BufferSource, DecodeError, Fetch, LogConfig, LogError, Record};
 
@@ -346,7 +346,10 @@ impl<B: BufferSource> Segment<B> {
         let mut entries = None;
         if self.bytes_since_index > self.config.index_interval_bytes() {
             let relative_offset = (last_offset - self.base_offset) as u32;
-            let offset_entry = OffsetEntry { relative_offset, position };
+            let offset_entry = OffsetEntry {
+                relative_offset,
+                position,
+            };
             let (ts, ts_offset) = self.max_timestamp.expect("set above");
             let time_entry = TimeEntry {
                 timestamp: ts,
@@ -435,8 +438,13 @@ impl<B: BufferSource> Segment<B> {
         batch::encode(&mut buf, base, records);
         self.log.write_all_at(&buf, u64::from(self.size))?;
         drop(buf);
-        let max_timestamp = records.iter().map(|r| r.timestamp).max().unwrap_or(i64::MIN);
-        if let Some((offset_entry, time_entry)) = self.note_batch(len as u32, last_offset, max_timestamp)
+        let max_timestamp = records
+            .iter()
+            .map(|r| r.timestamp)
+            .max()
+            .unwrap_or(i64::MIN);
+        if let Some((offset_entry, time_entry)) =
+            self.note_batch(len as u32, last_offset, max_timestamp)
         {
             self.offset_index.push(offset_entry, self.source)?;
             if let Some(time_entry) = time_entry {
@@ -549,12 +557,17 @@ impl<B: BufferSource> Segment<B> {
         let corrupt = |e| LogError::corrupt(u64::from(position), e);
         let left = (self.size - position) as usize;
         if left < BATCH_HEADER_LEN {
-            return Err(corrupt(DecodeError::Truncated { needed: BATCH_HEADER_LEN, available: left }));
+            return Err(corrupt(DecodeError::Truncated {
+                needed: BATCH_HEADER_LEN,
+                available: left,
+            }));
         }
         self.log.read_exact_at(header, u64::from(position))?;
         let len = batch_size_from_prefix(header, left).map_err(corrupt)?;
         let get = |at: usize, n: usize| {
-            header[at..at + n].iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+            header[at..at + n]
+                .iter()
+                .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
         };
         let last_offset = get(0, 8) + get(23, 4);
         Ok((len, last_offset, get(35, 8) as i64))
@@ -589,9 +602,10 @@ impl<B: BufferSource> Segment<B> {
         if self.max_timestamp.is_none_or(|(max, _)| max < timestamp) {
             return Ok(None);
         }
-        let start = self.time_index.lookup(timestamp).map_or(self.base_offset, |rel| {
-            self.base_offset + u64::from(rel)
-        });
+        let start = self
+            .time_index
+            .lookup(timestamp)
+            .map_or(self.base_offset, |rel| self.base_offset + u64::from(rel));
         if start >= self.next_offset {
             return Ok(None);
         }
@@ -716,7 +730,10 @@ impl<B: BufferSource> Segment<B> {
 
     /// The number of entries in the offset index and the time index.
     pub fn index_entries(&self) -> (usize, usize) {
-        (self.offset_index.entries().len(), self.time_index.entries().len())
+        (
+            self.offset_index.entries().len(),
+            self.time_index.entries().len(),
+        )
     }
 
     /// What the last open or truncation found; all zero for a new segment.

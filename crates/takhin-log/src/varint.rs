@@ -48,7 +48,9 @@ pub(crate) fn get_varlong(input: &[u8]) -> Result<(i64, usize), DecodeError> {
 pub(crate) fn get_varint(input: &[u8]) -> Result<(i32, usize), DecodeError> {
     let (raw, n) = get_raw(input, MAX_VARINT_LEN)?;
     if raw > u64::from(u32::MAX) {
-        return Err(DecodeError::VarintTooLong { max_bytes: MAX_VARINT_LEN });
+        return Err(DecodeError::VarintTooLong {
+            max_bytes: MAX_VARINT_LEN,
+        });
     }
     // A zigzag value below 2^32 always decodes into the i32 range.
     Ok((unzigzag(raw) as i32, n))
@@ -62,7 +64,10 @@ fn get_raw(input: &[u8], max_bytes: usize) -> Result<(u64, usize), DecodeError> 
     let mut value = 0u64;
     for i in 0..max_bytes {
         let Some(&byte) = input.get(i) else {
-            return Err(DecodeError::Truncated { needed: i + 1, available: input.len() });
+            return Err(DecodeError::Truncated {
+                needed: i + 1,
+                available: input.len(),
+            });
         };
         value |= u64::from(byte & 0x7f) << (7 * i);
         if byte & 0x80 == 0 {
@@ -108,13 +113,17 @@ mod tests {
             get_varint(&[0xff, 0xff, 0xff, 0xff, 0x7f]).unwrap_err(),
             DecodeError::VarintTooLong { max_bytes: 5 }
         );
-        assert_eq!(get_varlong(&[0xff; 11]).unwrap_err(), DecodeError::VarintTooLong {
-            max_bytes: 10
-        });
-        assert_eq!(get_varlong(&[0x80]).unwrap_err(), DecodeError::Truncated {
-            needed: 2,
-            available: 1
-        });
+        assert_eq!(
+            get_varlong(&[0xff; 11]).unwrap_err(),
+            DecodeError::VarintTooLong { max_bytes: 10 }
+        );
+        assert_eq!(
+            get_varlong(&[0x80]).unwrap_err(),
+            DecodeError::Truncated {
+                needed: 2,
+                available: 1
+            }
+        );
     }
 
     proptest! {

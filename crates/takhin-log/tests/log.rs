@@ -36,7 +36,10 @@ fn rolls_at_the_segment_size_and_reopens() {
     drop(log);
 
     let mut log = Log::open(dir.path(), config).unwrap();
-    assert_eq!((log.segments().len(), log.next_offset(), log.size_bytes()), (segments, 300, size));
+    assert_eq!(
+        (log.segments().len(), log.next_offset(), log.size_bytes()),
+        (segments, 300, size)
+    );
     assert_eq!(read_all(&log), (0..300).collect::<Vec<_>>());
     fill(|r| log.append_batch(r), 300, 310, 5);
     assert_eq!(read_all(&log), (0..310).collect::<Vec<_>>());
@@ -53,7 +56,9 @@ fn a_batch_bigger_than_a_segment_gets_its_own() {
 #[test]
 fn time_search_and_truncation_span_segments() {
     let dir = tempfile::tempdir().unwrap();
-    let config = LogConfig::default().with_segment_bytes(1500).with_index_interval_bytes(100);
+    let config = LogConfig::default()
+        .with_segment_bytes(1500)
+        .with_index_interval_bytes(100);
     let mut log = Log::open(dir.path(), config).unwrap();
     fill(|r| log.append_batch(r), 0, 200, 3);
     for target in [990, 1000, 1013, 1049, 1050] {
@@ -66,8 +71,15 @@ fn time_search_and_truncation_span_segments() {
     assert!(log.segments().len() < before);
     assert_eq!(read_all(&log), (0..101).collect::<Vec<_>>());
     let files = std::fs::read_dir(dir.path()).unwrap().count();
-    assert_eq!(files, 3 * log.segments().len(), "deleted segments leave no files");
-    assert!(matches!(log.truncate_to(102), Err(LogError::OffsetOutOfRange { .. })));
+    assert_eq!(
+        files,
+        3 * log.segments().len(),
+        "deleted segments leave no files"
+    );
+    assert!(matches!(
+        log.truncate_to(102),
+        Err(LogError::OffsetOutOfRange { .. })
+    ));
     log.truncate_to(0).unwrap();
     assert_eq!((log.segments().len(), log.next_offset()), (1, 0));
 }
@@ -77,5 +89,8 @@ fn a_stray_log_file_name_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("12.log"), b"").unwrap();
     let error = Log::open(dir.path(), LogConfig::default()).unwrap_err();
-    assert!(matches!(error, LogError::BadFileName { ref name } if name == "12.log"), "{error}");
+    assert!(
+        matches!(error, LogError::BadFileName { ref name } if name == "12.log"),
+        "{error}"
+    );
 }

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{check_fetch, fill, read_offset_index, read_time_index};
-use takhin_log::{segment_file_name, DecodeError, Log, LogConfig, Segment};
+use takhin_log::{DecodeError, Log, LogConfig, Segment, segment_file_name};
 
 fn config() -> LogConfig {
     // Index every batch, so that a stale entry for the cut batch would show.
@@ -38,8 +38,10 @@ fn a_cut_at_every_byte_of_the_last_batch_recovers_the_batches_before_it() {
     let mut two = Segment::create(clean.path(), 0, config()).unwrap();
     fill(|r| two.append_batch(r), 0, 8, 4);
     drop(two);
-    let (want_index, want_time) =
-        (read_offset_index(clean.path(), 0), read_time_index(clean.path(), 0));
+    let (want_index, want_time) = (
+        read_offset_index(clean.path(), 0),
+        read_time_index(clean.path(), 0),
+    );
     assert_eq!(want_index.len(), 1, "the second batch is indexed");
 
     for cut in last_start..bytes.len() {
@@ -47,24 +49,42 @@ fn a_cut_at_every_byte_of_the_last_batch_recovers_the_batches_before_it() {
         fs::write(dir.path().join(segment_file_name(0, "log")), &bytes[..cut]).unwrap();
         // Stale index files that still point at the torn batch.
         fs::write(dir.path().join(segment_file_name(0, "index")), &index).unwrap();
-        fs::write(dir.path().join(segment_file_name(0, "timeindex")), &time_index).unwrap();
+        fs::write(
+            dir.path().join(segment_file_name(0, "timeindex")),
+            &time_index,
+        )
+        .unwrap();
 
         let mut segment = Segment::open(dir.path(), 0, config()).unwrap();
         assert_eq!(segment.next_offset(), 8, "cut at {cut}");
         assert_eq!(segment.size() as usize, last_start);
         assert_eq!(segment.recovery().valid_batches, 2);
-        assert_eq!(segment.recovery().truncated_bytes as usize, cut - last_start);
+        assert_eq!(
+            segment.recovery().truncated_bytes as usize,
+            cut - last_start
+        );
         assert_eq!(segment.recovery().reason.is_some(), cut > last_start);
-        assert_eq!(fs::metadata(dir.path().join(segment_file_name(0, "log"))).unwrap().len() as usize, last_start);
+        assert_eq!(
+            fs::metadata(dir.path().join(segment_file_name(0, "log")))
+                .unwrap()
+                .len() as usize,
+            last_start
+        );
         assert_eq!(read_offset_index(dir.path(), 0), want_index, "cut at {cut}");
         assert_eq!(read_time_index(dir.path(), 0), want_time, "cut at {cut}");
-        assert_eq!(check_fetch(&segment.read_range(0, usize::MAX).unwrap()), (0..8).collect::<Vec<_>>());
+        assert_eq!(
+            check_fetch(&segment.read_range(0, usize::MAX).unwrap()),
+            (0..8).collect::<Vec<_>>()
+        );
         // The log goes on from the recovered offset.
         fill(|r| segment.append_batch(r), 8, 10, 2);
         drop(segment);
         let segment = Segment::open(dir.path(), 0, config()).unwrap();
         assert_eq!(segment.recovery().truncated_bytes, 0);
-        assert_eq!(check_fetch(&segment.read_range(0, usize::MAX).unwrap()), (0..10).collect::<Vec<_>>());
+        assert_eq!(
+            check_fetch(&segment.read_range(0, usize::MAX).unwrap()),
+            (0..10).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -78,7 +98,10 @@ fn a_bad_crc_in_the_last_batch_drops_only_that_batch() {
     let segment = Segment::open(dir.path(), 0, config()).unwrap();
     assert_eq!(segment.next_offset(), 8);
     assert_eq!(segment.size() as usize, last_start);
-    assert!(matches!(segment.recovery().reason, Some(DecodeError::Crc { .. })));
+    assert!(matches!(
+        segment.recovery().reason,
+        Some(DecodeError::Crc { .. })
+    ));
 }
 
 #[test]
@@ -126,7 +149,10 @@ fn a_batch_with_the_wrong_base_offset_is_cut() {
     fs::write(dir.path().join(segment_file_name(0, "log")), &file).unwrap();
     let segment = Segment::open(dir.path(), 0, config()).unwrap();
     assert_eq!(segment.next_offset(), 10);
-    assert!(matches!(segment.recovery().reason, Some(DecodeError::Field { .. })));
+    assert!(matches!(
+        segment.recovery().reason,
+        Some(DecodeError::Field { .. })
+    ));
 }
 
 #[test]
@@ -153,13 +179,22 @@ fn a_torn_older_segment_drops_the_segments_after_it() {
     // Tear the second segment's last byte.
     let second = dir.path().join(segment_file_name(segments[1], "log"));
     let len = fs::metadata(&second).unwrap().len();
-    fs::OpenOptions::new().write(true).open(&second).unwrap().set_len(len - 1).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&second)
+        .unwrap()
+        .set_len(len - 1)
+        .unwrap();
 
     let log = Log::open(dir.path(), config).unwrap();
     assert_eq!(log.segments().len(), 2);
     let end = log.next_offset();
     assert!(end < segments[2], "the torn batch is gone");
-    assert!(!dir.path().join(segment_file_name(segments[2], "log")).exists());
+    assert!(
+        !dir.path()
+            .join(segment_file_name(segments[2], "log"))
+            .exists()
+    );
     let mut seen = Vec::new();
     let mut offset = 0;
     while offset < end {

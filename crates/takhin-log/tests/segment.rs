@@ -11,7 +11,11 @@ fn files_are_named_by_the_zero_padded_base_offset() {
     let dir = tempfile::tempdir().unwrap();
     let _segment = Segment::create(dir.path(), 1234, LogConfig::default()).unwrap();
     for suffix in ["log", "index", "timeindex"] {
-        assert!(dir.path().join(format!("00000000000000001234.{suffix}")).exists());
+        assert!(
+            dir.path()
+                .join(format!("00000000000000001234.{suffix}"))
+                .exists()
+        );
     }
     // Creating it twice is refused rather than clobbering it.
     assert!(matches!(
@@ -27,7 +31,10 @@ fn every_offset_reads_back_through_the_sparse_index() {
     let mut segment = Segment::create(dir.path(), 50, config).unwrap();
     fill(|r| segment.append_batch(r), 50, 250, 3);
     let (entries, _) = segment.index_entries();
-    assert!(entries > 10 && entries < 67, "sparse: {entries} entries for 67 batches");
+    assert!(
+        entries > 10 && entries < 67,
+        "sparse: {entries} entries for 67 batches"
+    );
     assert_eq!(read_offset_index(dir.path(), 50).len(), entries);
     for offset in 50..250 {
         let fetch = segment.read(offset).unwrap().unwrap();
@@ -41,14 +48,21 @@ fn every_offset_reads_back_through_the_sparse_index() {
     }
     assert!(segment.read(250).unwrap().is_none());
     assert!(segment.read_range(250, 100).unwrap().is_empty());
-    assert!(matches!(segment.read(49), Err(LogError::OffsetOutOfRange { offset: 49, .. })));
-    assert!(matches!(segment.read_range(251, 9), Err(LogError::OffsetOutOfRange { .. })));
+    assert!(matches!(
+        segment.read(49),
+        Err(LogError::OffsetOutOfRange { offset: 49, .. })
+    ));
+    assert!(matches!(
+        segment.read_range(251, 9),
+        Err(LogError::OffsetOutOfRange { .. })
+    ));
 }
 
 #[test]
 fn a_big_read_returns_everything_and_a_small_one_at_least_one_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let mut segment = Segment::create_with(dir.path(), 0, LogConfig::default(), VecBuffers).unwrap();
+    let mut segment =
+        Segment::create_with(dir.path(), 0, LogConfig::default(), VecBuffers).unwrap();
     fill(|r| segment.append_batch(r), 0, 100, 7);
     let all = segment.read_range(0, usize::MAX).unwrap();
     assert_eq!(all.bytes().len(), segment.size() as usize);
@@ -68,21 +82,38 @@ fn truncate_to_cuts_inside_a_batch_and_at_its_edges() {
         assert_eq!(segment.next_offset(), cut);
         if cut > 0 {
             let fetch = segment.read_range(0, usize::MAX).unwrap();
-            assert_eq!(check_fetch(&fetch), (0..cut).collect::<Vec<_>>(), "cut {cut}");
+            assert_eq!(
+                check_fetch(&fetch),
+                (0..cut).collect::<Vec<_>>(),
+                "cut {cut}"
+            );
         }
         // The index has no entry past the cut, and the segment reopens clean.
         let index = read_offset_index(dir.path(), 0);
-        assert!(index.iter().all(|&(rel, pos)| u64::from(rel) < cut && pos < segment.size()));
+        assert!(
+            index
+                .iter()
+                .all(|&(rel, pos)| u64::from(rel) < cut && pos < segment.size())
+        );
         fill(|r| segment.append_batch(r), cut, 30, 4);
         drop(segment);
         let segment = Segment::open(dir.path(), 0, config).unwrap();
         assert_eq!(segment.recovery().truncated_bytes, 0, "cut {cut}");
-        assert_eq!(check_fetch(&segment.read_range(0, usize::MAX).unwrap()), (0..30).collect::<Vec<_>>());
+        assert_eq!(
+            check_fetch(&segment.read_range(0, usize::MAX).unwrap()),
+            (0..30).collect::<Vec<_>>()
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let mut segment = Segment::create(dir.path(), 10, LogConfig::default()).unwrap();
-    assert!(matches!(segment.truncate_to(9), Err(LogError::OffsetOutOfRange { .. })));
-    assert!(matches!(segment.truncate_to(11), Err(LogError::OffsetOutOfRange { .. })));
+    assert!(matches!(
+        segment.truncate_to(9),
+        Err(LogError::OffsetOutOfRange { .. })
+    ));
+    assert!(matches!(
+        segment.truncate_to(11),
+        Err(LogError::OffsetOutOfRange { .. })
+    ));
     segment.truncate_to(10).unwrap();
 }
 
@@ -95,10 +126,17 @@ fn find_offset_by_timestamp_matches_brute_force() {
     fill(|r| segment.append_batch(r), 0, 120, 4);
     let times = read_time_index(dir.path(), 0);
     assert!(!times.is_empty());
-    assert!(times.windows(2).all(|w| w[0].0 < w[1].0), "time index increases");
+    assert!(
+        times.windows(2).all(|w| w[0].0 < w[1].0),
+        "time index increases"
+    );
     for target in 990..1060 {
         let want = (0..120u64).find(|&i| owned(i).timestamp >= target);
-        assert_eq!(segment.find_offset_by_timestamp(target).unwrap(), want, "ts {target}");
+        assert_eq!(
+            segment.find_offset_by_timestamp(target).unwrap(),
+            want,
+            "ts {target}"
+        );
     }
     drop(segment);
     let segment = Segment::open(dir.path(), 0, config).unwrap();
@@ -112,9 +150,24 @@ fn oversized_and_empty_batches_are_refused() {
     let config = LogConfig::default().with_max_batch_bytes(1000);
     let mut segment = Segment::create(dir.path(), 0, config).unwrap();
     let big = vec![0u8; 1000];
-    let error = segment.append(&Record::new(0, None, Some(&big))).unwrap_err();
-    assert!(matches!(error, LogError::TooLarge { what: "batch", limit: 1000, .. }), "{error}");
-    assert!(matches!(segment.append_batch(&[]), Err(LogError::EmptyBatch)));
+    let error = segment
+        .append(&Record::new(0, None, Some(&big)))
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            LogError::TooLarge {
+                what: "batch",
+                limit: 1000,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(matches!(
+        segment.append_batch(&[]),
+        Err(LogError::EmptyBatch)
+    ));
     assert_eq!((segment.size(), segment.next_offset()), (0, 0));
 }
 
@@ -122,13 +175,25 @@ fn oversized_and_empty_batches_are_refused() {
 fn null_keys_values_and_headers_survive_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let mut segment = Segment::create(dir.path(), 0, LogConfig::default()).unwrap();
-    let headers = [takhin_log::Header::new("ä", None), takhin_log::Header::new("b", Some(b""))];
-    segment.append(&Record::new(-5, None, None).with_headers(&headers)).unwrap();
+    let headers = [
+        takhin_log::Header::new("ä", None),
+        takhin_log::Header::new("b", Some(b"")),
+    ];
+    segment
+        .append(&Record::new(-5, None, None).with_headers(&headers))
+        .unwrap();
     drop(segment);
     let segment = Segment::open(dir.path(), 0, LogConfig::default()).unwrap();
     let fetch = segment.read(0).unwrap().unwrap();
     let record = fetch.records().next().unwrap().unwrap();
-    assert_eq!((record.timestamp, record.key, record.value), (-5, None, None));
-    let got: Vec<_> = record.headers.iter().map(|h| (h.key_str().unwrap(), h.value)).collect();
+    assert_eq!(
+        (record.timestamp, record.key, record.value),
+        (-5, None, None)
+    );
+    let got: Vec<_> = record
+        .headers
+        .iter()
+        .map(|h| (h.key_str().unwrap(), h.value))
+        .collect();
     assert_eq!(got, [("ä", None), ("b", Some(&b""[..]))]);
 }

@@ -18,8 +18,14 @@ pub fn owned(i: u64) -> Owned {
     Owned {
         timestamp: 1_000 + (i as i64 * 7) % 50,
         key: format!("key-{i}").into_bytes(),
-        value: (0..(10 + i * 13 % 90)).map(|b| (b as u8) ^ (i as u8)).collect(),
-        headers: if i % 3 == 0 { vec![Header::new("h", Some(b"x"))] } else { vec![] },
+        value: (0..(10 + i * 13 % 90))
+            .map(|b| (b as u8) ^ (i as u8))
+            .collect(),
+        headers: if i % 3 == 0 {
+            vec![Header::new("h", Some(b"x"))]
+        } else {
+            vec![]
+        },
     }
 }
 
