@@ -327,42 +327,146 @@ impl<'a> BatchRef<'a> {
     }
 
     /// The whole batch, log overhead included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 7, Default::default())?;
+    /// # let records = [takhin_log::Record::new(5, None, Some(b"a")), takhin_log::Record::new(9, None, Some(b"b"))];
+    /// # segment.append_batch(&records)?;
+    /// let fetch = segment.read_range(7, 1 << 20)?;
+    /// let batch = takhin_log::BatchRef::parse(fetch.bytes())?;
+    /// assert_eq!(batch.as_bytes(), fetch.bytes());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
     /// The batch size in bytes, log overhead included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 7, Default::default())?;
+    /// # let records = [takhin_log::Record::new(5, None, Some(b"a")), takhin_log::Record::new(9, None, Some(b"b"))];
+    /// # segment.append_batch(&records)?;
+    /// let fetch = segment.read_range(7, 1 << 20)?;
+    /// let batch = takhin_log::BatchRef::parse(fetch.bytes())?;
+    /// assert_eq!(batch.len(), fetch.bytes().len());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[allow(clippy::len_without_is_empty)] // a batch is never empty: 61 bytes at least
     pub fn len(&self) -> usize {
         self.bytes.len()
     }
 
     /// Offset of the first record.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 7, Default::default())?;
+    /// # let records = [takhin_log::Record::new(5, None, Some(b"a")), takhin_log::Record::new(9, None, Some(b"b"))];
+    /// # segment.append_batch(&records)?;
+    /// let fetch = segment.read_range(7, 1 << 20)?;
+    /// let batch = takhin_log::BatchRef::parse(fetch.bytes())?;
+    /// assert_eq!(batch.base_offset(), 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn base_offset(&self) -> u64 {
         get_i64(self.bytes, 0) as u64
     }
 
     /// Offset of the last record (base offset plus lastOffsetDelta).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 7, Default::default())?;
+    /// # let records = [takhin_log::Record::new(5, None, Some(b"a")), takhin_log::Record::new(9, None, Some(b"b"))];
+    /// # segment.append_batch(&records)?;
+    /// let fetch = segment.read_range(7, 1 << 20)?;
+    /// let batch = takhin_log::BatchRef::parse(fetch.bytes())?;
+    /// assert_eq!(batch.last_offset(), 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn last_offset(&self) -> u64 {
         self.base_offset() + get_i32(self.bytes, LAST_OFFSET_DELTA_AT) as u64
     }
 
     /// The batch's first timestamp; record timestamps are deltas from it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 7, Default::default())?;
+    /// # let records = [takhin_log::Record::new(5, None, Some(b"a")), takhin_log::Record::new(9, None, Some(b"b"))];
+    /// # segment.append_batch(&records)?;
+    /// let fetch = segment.read_range(7, 1 << 20)?;
+    /// let batch = takhin_log::BatchRef::parse(fetch.bytes())?;
+    /// assert_eq!(batch.base_timestamp(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn base_timestamp(&self) -> i64 {
         get_i64(self.bytes, BASE_TIMESTAMP_AT)
     }
 
     /// The largest record timestamp in the batch.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 7, Default::default())?;
+    /// # let records = [takhin_log::Record::new(5, None, Some(b"a")), takhin_log::Record::new(9, None, Some(b"b"))];
+    /// # segment.append_batch(&records)?;
+    /// let fetch = segment.read_range(7, 1 << 20)?;
+    /// let batch = takhin_log::BatchRef::parse(fetch.bytes())?;
+    /// assert_eq!(batch.max_timestamp(), 9);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn max_timestamp(&self) -> i64 {
         get_i64(self.bytes, MAX_TIMESTAMP_AT)
     }
 
     /// The number of records the header announces.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 7, Default::default())?;
+    /// # let records = [takhin_log::Record::new(5, None, Some(b"a")), takhin_log::Record::new(9, None, Some(b"b"))];
+    /// # segment.append_batch(&records)?;
+    /// let fetch = segment.read_range(7, 1 << 20)?;
+    /// let batch = takhin_log::BatchRef::parse(fetch.bytes())?;
+    /// assert_eq!(batch.record_count(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn record_count(&self) -> u32 {
         get_i32(self.bytes, RECORDS_COUNT_AT) as u32
     }
 
     /// The stored CRC-32C.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 7, Default::default())?;
+    /// # let records = [takhin_log::Record::new(5, None, Some(b"a")), takhin_log::Record::new(9, None, Some(b"b"))];
+    /// # segment.append_batch(&records)?;
+    /// let fetch = segment.read_range(7, 1 << 20)?;
+    /// let batch = takhin_log::BatchRef::parse(fetch.bytes())?;
+    /// assert_eq!(batch.crc(), crc32c::crc32c(&fetch.bytes()[21..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn crc(&self) -> u32 {
         u32::from_be_bytes(self.bytes[CRC_AT..CRC_AT + 4].try_into().expect("4 bytes"))
     }
@@ -371,6 +475,20 @@ impl<'a> BatchRef<'a> {
     ///
     /// Yields an error, then stops, on the first record that does not
     /// decode; after the announced count it stops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 7, Default::default())?;
+    /// # let records = [takhin_log::Record::new(5, None, Some(b"a")), takhin_log::Record::new(9, None, Some(b"b"))];
+    /// # segment.append_batch(&records)?;
+    /// let fetch = segment.read_range(7, 1 << 20)?;
+    /// let batch = takhin_log::BatchRef::parse(fetch.bytes())?;
+    /// let offsets: Vec<u64> = batch.records().map(|r| r.map(|r| r.offset)).collect::<Result<_, _>>()?;
+    /// assert_eq!(offsets, [7, 8]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn records(&self) -> BatchRecords<'a> {
         BatchRecords {
             rest: &self.bytes[BATCH_HEADER_LEN..],
@@ -389,6 +507,19 @@ impl<'a> BatchRef<'a> {
     /// # Errors
     ///
     /// The first [`DecodeError`] found.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 7, Default::default())?;
+    /// # let records = [takhin_log::Record::new(5, None, Some(b"a")), takhin_log::Record::new(9, None, Some(b"b"))];
+    /// # segment.append_batch(&records)?;
+    /// let fetch = segment.read_range(7, 1 << 20)?;
+    /// let batch = takhin_log::BatchRef::parse(fetch.bytes())?;
+    /// assert!(batch.validate_records().is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn validate_records(&self) -> Result<(), DecodeError> {
         let mut records = self.records();
         for record in records.by_ref() {

@@ -100,16 +100,37 @@ impl LogConfig {
     }
 
     /// The roll size; see [`LogConfig::with_segment_bytes`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(takhin_log::LogConfig::default().segment_bytes(), 1 << 30);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn segment_bytes(&self) -> u32 {
         self.segment_bytes
     }
 
     /// The index interval; see [`LogConfig::with_index_interval_bytes`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(takhin_log::LogConfig::default().index_interval_bytes(), 4096);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn index_interval_bytes(&self) -> u32 {
         self.index_interval_bytes
     }
 
     /// The batch size limit; see [`LogConfig::with_max_batch_bytes`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(takhin_log::LogConfig::default().max_batch_bytes(), 1_048_588);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn max_batch_bytes(&self) -> u32 {
         self.max_batch_bytes
     }

@@ -56,21 +56,62 @@ impl<Buf: Deref<Target = [u8]>> Fetch<Buf> {
     }
 
     /// The raw batches, ready to send.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 0, Default::default())?;
+    /// segment.append(&takhin_log::Record::new(0, None, Some(b"v")))?;
+    /// let fetch = segment.read_range(0, 1 << 20)?;
+    /// assert_eq!(fetch.bytes().len(), segment.size() as usize);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bytes(&self) -> &[u8] {
         self.buf.as_deref().map_or(&[], |b| &b[..self.len])
     }
 
     /// Whether the fetch holds no batch (the offset was the log end).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let segment = takhin_log::Segment::create(dir.path(), 0, Default::default())?;
+    /// assert!(segment.read_range(0, 1 << 20)?.is_empty()); // 0 is the end offset
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The offset that was asked for; records before it are skipped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 0, Default::default())?;
+    /// segment.append_batch(&[takhin_log::Record::new(0, None, None), takhin_log::Record::new(0, None, None)])?;
+    /// assert_eq!(segment.read_range(1, 1 << 20)?.start_offset(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start_offset(&self) -> u64 {
         self.start_offset
     }
 
     /// Iterates over the batches, checking each one's header and CRC-32C.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 0, Default::default())?;
+    /// segment.append(&takhin_log::Record::new(0, None, None))?;
+    /// segment.append(&takhin_log::Record::new(0, None, None))?;
+    /// assert_eq!(segment.read_range(0, 1 << 20)?.batches().count(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn batches(&self) -> Batches<'_> {
         Batches { rest: self.bytes() }
     }
@@ -78,6 +119,10 @@ impl<Buf: Deref<Target = [u8]>> Fetch<Buf> {
     /// Iterates over the records from [`Fetch::start_offset`] on, decoding
     /// in place. Yields an error, then stops, at the first batch or record
     /// that fails to decode.
+    ///
+    /// # Examples
+    ///
+    /// See [`Fetch`].
     pub fn records(&self) -> Records<'_> {
         Records {
             batches: self.batches(),

@@ -336,11 +336,30 @@ impl<B: BufferSource> Log<B> {
     }
 
     /// The first offset held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let log = takhin_log::Log::open(dir.path(), Default::default())?;
+    /// assert_eq!(log.start_offset(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start_offset(&self) -> u64 {
         self.segments[0].base_offset()
     }
 
     /// The offset the next record gets.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut log = takhin_log::Log::open(dir.path(), Default::default())?;
+    /// log.append(&takhin_log::Record::new(0, None, None))?;
+    /// assert_eq!(log.next_offset(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn next_offset(&self) -> u64 {
         self.segments
             .last()
@@ -349,16 +368,44 @@ impl<B: BufferSource> Log<B> {
     }
 
     /// The segments, oldest first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let log = takhin_log::Log::open(dir.path(), Default::default())?;
+    /// assert_eq!(log.segments()[0].base_offset(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn segments(&self) -> &[Segment<B>] {
         &self.segments
     }
 
     /// Total bytes in all data files.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut log = takhin_log::Log::open(dir.path(), Default::default())?;
+    /// log.append(&takhin_log::Record::new(0, None, None))?;
+    /// assert_eq!(log.size_bytes(), 68); // 61-byte header, 7-byte record
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn size_bytes(&self) -> u64 {
         self.segments.iter().map(|s| u64::from(s.size())).sum()
     }
 
     /// The directory the log lives in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let log = takhin_log::Log::open(dir.path(), Default::default())?;
+    /// assert_eq!(log.dir(), dir.path());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -709,26 +709,79 @@ impl<B: BufferSource> Segment<B> {
     }
 
     /// The first offset this segment can hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let segment = takhin_log::Segment::create(dir.path(), 9, Default::default())?;
+    /// assert_eq!(segment.base_offset(), 9);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn base_offset(&self) -> u64 {
         self.base_offset
     }
 
     /// The offset the next appended record gets.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 0, Default::default())?;
+    /// segment.append(&takhin_log::Record::new(0, None, None))?;
+    /// assert_eq!(segment.next_offset(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn next_offset(&self) -> u64 {
         self.next_offset
     }
 
     /// The data file's size in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 0, Default::default())?;
+    /// segment.append(&takhin_log::Record::new(0, None, None))?;
+    /// assert_eq!(segment.size(), 68); // 61-byte header, 7-byte record
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn size(&self) -> u32 {
         self.size
     }
 
     /// The largest record timestamp in the segment, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut segment = takhin_log::Segment::create(dir.path(), 0, Default::default())?;
+    /// assert_eq!(segment.max_timestamp(), None);
+    /// segment.append(&takhin_log::Record::new(42, None, None))?;
+    /// assert_eq!(segment.max_timestamp(), Some(42));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn max_timestamp(&self) -> Option<i64> {
         self.max_timestamp.map(|(ts, _)| ts)
     }
 
     /// The number of entries in the offset index and the time index.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let config = takhin_log::LogConfig::default().with_index_interval_bytes(0);
+    /// let mut segment = takhin_log::Segment::create(dir.path(), 0, config)?;
+    /// for _ in 0..3 {
+    ///     segment.append(&takhin_log::Record::new(0, None, None))?;
+    /// }
+    /// assert_eq!(segment.index_entries(), (2, 1)); // the first batch is never indexed
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn index_entries(&self) -> (usize, usize) {
         (
             self.offset_index.entries().len(),
@@ -737,11 +790,24 @@ impl<B: BufferSource> Segment<B> {
     }
 
     /// What the last open or truncation found; all zero for a new segment.
+    ///
+    /// # Examples
+    ///
+    /// See [`Recovery`].
     pub fn recovery(&self) -> &Recovery {
         &self.recovery
     }
 
     /// The configuration the segment was opened with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let segment = takhin_log::Segment::create(dir.path(), 0, Default::default())?;
+    /// assert_eq!(*segment.config(), takhin_log::LogConfig::default());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn config(&self) -> &LogConfig {
         &self.config
     }
