@@ -264,20 +264,22 @@ fn run<B: BufferSource>(args: &Args, mut log: Log<B>) -> Result<(), Box<dyn std:
         log.dir().display()
     );
     println!(
-        "append: {:.2} s, {:.0} records/s, {:.0} MB/s, {:.2} heap allocations per batch ({} batches of {})",
+        "append: {:.2} s, {:.0} records/s, {:.0} MB/s, {:.3} heap allocations per batch ({} in {} batches of {})",
         append.elapsed.as_secs_f64(),
         rate(args.records, append.elapsed),
         mb(written_bytes, append.elapsed),
         append.allocations as f64 / append.units as f64,
+        append.allocations,
         append.units,
         args.batch
     );
     println!(
-        "read:   {:.2} s, {:.0} records/s, {:.0} MB/s, {:.2} heap allocations per fetch ({} fetches of up to 1 MiB)",
+        "read:   {:.2} s, {:.0} records/s, {:.0} MB/s, {:.3} heap allocations per fetch ({} in {} fetches of up to 1 MiB)",
         read.elapsed.as_secs_f64(),
         rate(args.records, read.elapsed),
         mb(read_bytes, read.elapsed),
         read.allocations as f64 / read.units as f64,
+        read.allocations,
         read.units
     );
     if args.vec_buffers {
