@@ -98,7 +98,9 @@ pub(crate) struct Shared {
     threads: Mutex<Vec<Arc<CachePadded<Counters>>>>,
     /// Counters of exited threads, and of operations that found no thread
     /// cache (during thread teardown).
-    pub(crate) retired: Counters,
+    /// Padded: oversized gets write it, so it must not share a cache line
+    /// with the read-mostly fields that every get reads.
+    pub(crate) retired: CachePadded<Counters>,
     /// The memory budget, if one was configured (`budget.rs`).
     pub(crate) budget: Option<Budget>,
     /// Neither a budget nor leak tracking: gets and drops take the plain
@@ -154,7 +156,7 @@ impl BufferPool {
         let shared = Shared {
             id: NEXT_ID.fetch_add(1, Relaxed),
             classes: SizeClasses::new(buckets.iter().map(|bucket| bucket.size).collect()),
-            retired: Counters::new(buckets.len()),
+            retired: CachePadded::new(Counters::new(buckets.len())),
             buckets: buckets.into_boxed_slice(),
             max_buffer_size,
             zero_on_drop,
