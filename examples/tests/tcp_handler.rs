@@ -338,3 +338,39 @@ async fn a_sink_that_keeps_frames_replies_with_offsets() {
     })
     .await;
 }
+
+/// The real thing: frames appended to a `takhin-log` log on disk, answered
+/// with their offsets, read back from the log, and every buffer returned.
+#[tokio::test]
+async fn frames_are_appended_to_the_storage_log() {
+    bounded(async {
+        const FRAMES: usize = 50;
+        let dir = tempfile::tempdir().unwrap();
+        let sink = mempool_examples::log_sink::LogAppend::open(dir.path()).unwrap();
+        let server = Running::start(sink.clone(), ServerConfig::default()).await;
+        let mut client = server.client().await;
+        for index in 0..FRAMES {
+            let reply = client.request(&payload(index)).await.unwrap();
+            assert_eq!(
+                (reply.status, reply.body),
+                (Status::Ok, (index as u64).to_be_bytes().to_vec())
+            );
+        }
+        drop(client);
+        server.stop().await;
+        sink.with_log(|log| {
+            log.flush().unwrap();
+            assert_eq!(log.next_offset(), FRAMES as u64);
+            let fetch = log.read_range(0, 1 << 20).unwrap();
+            let mut count = 0;
+            for (index, record) in fetch.records().enumerate() {
+                let record = record.unwrap();
+                assert_eq!(record.offset, index as u64);
+                assert_eq!(record.value, Some(&payload(index)[..]));
+                count += 1;
+            }
+            assert_eq!(count, FRAMES);
+        });
+    })
+    .await;
+}

@@ -426,24 +426,29 @@ impl Budget {
         Ok(())
     }
 
-    /// Charges `bytes` if they are free and nobody is waiting, else fails
-    /// with `Exhausted` at once.
-    pub(crate) fn try_acquire(&self, bytes: u64) -> Result<Charge<'_>, PoolError> {
+    /// Charges `bytes` at once if they are free and nobody waits. Otherwise
+    /// returns the state still locked, so that the caller fails or queues
+    /// before a refund can slip in.
+    fn charge_now(&self, bytes: u64) -> Result<Result<Charge<'_>, Locked<'_>>, PoolError> {
         if self.take_fast(bytes) {
-            return Ok(Charge {
-                budget: self,
-                bytes,
-            });
+            return Ok(Ok(self.refund_on_drop(bytes)));
         }
         let mut state = self.lock();
         self.admit(&state, bytes)?;
         if state.waiting == 0 && bytes <= state.available {
             state.take(self.limit, bytes);
-            return Ok(Charge {
-                budget: self,
-                bytes,
-            });
+            return Ok(Ok(self.refund_on_drop(bytes)));
         }
+        Ok(Err(state))
+    }
+
+    /// Charges `bytes` if they are free and nobody is waiting, else fails
+    /// with `Exhausted` at once.
+    pub(crate) fn try_acquire(&self, bytes: u64) -> Result<Charge<'_>, PoolError> {
+        let mut state = match self.charge_now(bytes)? {
+            Ok(charge) => return Ok(charge),
+            Err(state) => state,
+        };
         state.exhausted_total += 1;
         let available = state.available;
         drop(state);
@@ -465,21 +470,10 @@ impl Budget {
         bytes: u64,
         wake: impl FnOnce() -> Wake,
     ) -> Result<Admission<'_>, PoolError> {
-        if self.take_fast(bytes) {
-            return Ok(Admission::Ready(Charge {
-                budget: self,
-                bytes,
-            }));
-        }
-        let mut state = self.lock();
-        self.admit(&state, bytes)?;
-        if state.waiting == 0 && bytes <= state.available {
-            state.take(self.limit, bytes);
-            return Ok(Admission::Ready(Charge {
-                budget: self,
-                bytes,
-            }));
-        }
+        let mut state = match self.charge_now(bytes)? {
+            Ok(charge) => return Ok(Admission::Ready(charge)),
+            Err(state) => state,
+        };
         let id = state.next_id;
         state.next_id += 1;
         state.queue.push_back(Entry {

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use metrics::{Counter, Gauge, Unit};
 
+use crate::budget::BudgetStats;
 use crate::error::MetricsError;
 use crate::pool::BufferPool;
 use crate::stats::{BucketStats, PoolStats};
@@ -56,6 +57,22 @@ const BUCKET_SERIES: &[Series<BucketStats>] = &[
 
 /// One series: its name after the prefix, its kind, and where its value
 /// comes from in a snapshot.
+/// Published only for pools with a memory budget.
+#[rustfmt::skip]
+const BUDGET_SERIES: &[Series<BudgetStats>] = &[
+    Series::gauge("buffer_budget_limit_bytes", Unit::Bytes, "The memory budget: the most bytes handed out at once.", |b| b.limit),
+    Series::gauge("buffer_budget_in_use_bytes", Unit::Bytes, "Bytes of the budget charged to live guards.", |b| b.in_use),
+    Series::gauge("buffer_budget_available_bytes", Unit::Bytes, "Bytes of the budget free now.", |b| b.available),
+    Series::gauge("buffer_budget_peak_in_use_bytes", Unit::Bytes, "The most bytes of the budget ever in use at once.", |b| b.peak_in_use),
+    Series::gauge("buffer_budget_waiting", Unit::Count, "Callers waiting for the budget now.", |b| b.waiting),
+    Series::counter("buffer_budget_waits_total", Unit::Count, "Gets that had to wait for the budget.", |b| b.waits_total),
+    Series::counter("buffer_budget_wait_microseconds_total", Unit::Microseconds, "Time spent waiting for the budget, summed over waiters.", |b| b.wait_time_total.as_micros().min(u128::from(u64::MAX)) as u64),
+    Series::counter("buffer_budget_exhausted_total", Unit::Count, "Gets that found the budget spent.", |b| b.exhausted_total),
+    Series::counter("buffer_budget_timeouts_total", Unit::Count, "Waits that ended in a timeout.", |b| b.timeouts_total),
+    Series::counter("buffer_budget_cancelled_total", Unit::Count, "Async waits cancelled by dropping their future.", |b| b.cancelled_total),
+    Series::gauge("buffer_budget_closed", Unit::Count, "1 once the pool was closed, else 0.", |b| u64::from(b.closed)),
+];
+
 struct Series<S> {
     suffix: &'static str,
     kind: Kind,
@@ -191,6 +208,8 @@ pub struct MetricsCollector {
     prefix: String,
     pool: Vec<Handle>,
     buckets: Vec<BucketHandles>,
+    /// Empty unless the pool has a memory budget.
+    budget: Vec<Handle>,
 }
 
 impl MetricsCollector {
@@ -206,7 +225,7 @@ impl MetricsCollector {
     /// ```
     #[must_use]
     pub fn new(pool: &BufferPool) -> Self {
-        Self::registered(DEFAULT_METRICS_PREFIX.to_owned(), pool.bucket_sizes())
+        Self::registered(DEFAULT_METRICS_PREFIX.to_owned(), pool)
     }
 
     /// Creates a collector whose series are named `{prefix}_buffer_…`, for a
@@ -238,22 +257,34 @@ impl MetricsCollector {
                 prefix: prefix.to_owned(),
             });
         }
-        Ok(Self::registered(prefix.to_owned(), pool.bucket_sizes()))
+        Ok(Self::registered(prefix.to_owned(), pool))
     }
 
-    fn registered(prefix: String, bucket_sizes: &[usize]) -> Self {
+    fn registered(prefix: String, pool: &BufferPool) -> Self {
         let name = |suffix: &str| format!("{prefix}_{suffix}");
+        let budget_series = match pool.memory_budget() {
+            Some(_) => BUDGET_SERIES,
+            None => &[],
+        };
         for series in POOL_SERIES {
             series.describe(name(series.suffix));
         }
         for series in BUCKET_SERIES {
             series.describe(name(series.suffix));
         }
-        let pool = POOL_SERIES
+        for series in budget_series {
+            series.describe(name(series.suffix));
+        }
+        let budget = budget_series
             .iter()
             .map(|series| series.register(name(series.suffix), &[]))
             .collect();
-        let buckets = bucket_sizes
+        let pool_handles = POOL_SERIES
+            .iter()
+            .map(|series| series.register(name(series.suffix), &[]))
+            .collect();
+        let buckets = pool
+            .bucket_sizes()
             .iter()
             .map(|&size| {
                 let labels = [(BUCKET_SIZE_LABEL, size.to_string())];
@@ -266,8 +297,9 @@ impl MetricsCollector {
             .collect();
         Self {
             prefix,
-            pool,
+            pool: pool_handles,
             buckets,
+            budget,
         }
     }
 
@@ -297,6 +329,11 @@ impl MetricsCollector {
     pub fn publish(&self, stats: &PoolStats) {
         for (series, handle) in POOL_SERIES.iter().zip(&self.pool) {
             handle.set((series.value)(stats));
+        }
+        if let Some(budget) = &stats.budget {
+            for (series, handle) in BUDGET_SERIES.iter().zip(&self.budget) {
+                handle.set((series.value)(budget));
+            }
         }
         for (index, bucket) in stats.buckets.iter().enumerate() {
             // Same pool: same position. Otherwise look the size up.
@@ -490,6 +527,7 @@ mod tests {
     fn series_names_are_unique_and_counters_end_in_total() {
         let mut names: Vec<&str> = POOL_SERIES.iter().map(|s| s.suffix).collect();
         names.extend(BUCKET_SERIES.iter().map(|s| s.suffix));
+        names.extend(BUDGET_SERIES.iter().map(|s| s.suffix));
         let count = names.len();
         names.sort_unstable();
         names.dedup();
@@ -497,7 +535,8 @@ mod tests {
         let kinds = POOL_SERIES
             .iter()
             .map(|s| (s.suffix, s.kind))
-            .chain(BUCKET_SERIES.iter().map(|s| (s.suffix, s.kind)));
+            .chain(BUCKET_SERIES.iter().map(|s| (s.suffix, s.kind)))
+            .chain(BUDGET_SERIES.iter().map(|s| (s.suffix, s.kind)));
         for (suffix, kind) in kinds {
             assert_eq!(
                 suffix.ends_with("_total"),

@@ -98,9 +98,14 @@ pub(crate) struct Shared {
     threads: Mutex<Vec<Arc<CachePadded<Counters>>>>,
     /// Counters of exited threads, and of operations that found no thread
     /// cache (during thread teardown).
-    pub(crate) retired: Counters,
+    /// Padded: oversized gets write it, so it must not share a cache line
+    /// with the read-mostly fields that every get reads.
+    pub(crate) retired: CachePadded<Counters>,
     /// The memory budget, if one was configured (`budget.rs`).
     pub(crate) budget: Option<Budget>,
+    /// Neither a budget nor leak tracking: gets and drops take the plain
+    /// path, with this one branch for both features.
+    plain: bool,
 }
 
 impl BufferPool {
@@ -151,10 +156,11 @@ impl BufferPool {
         let shared = Shared {
             id: NEXT_ID.fetch_add(1, Relaxed),
             classes: SizeClasses::new(buckets.iter().map(|bucket| bucket.size).collect()),
-            retired: Counters::new(buckets.len()),
+            retired: CachePadded::new(Counters::new(buckets.len())),
             buckets: buckets.into_boxed_slice(),
             max_buffer_size,
             zero_on_drop,
+            plain: !track_leaks && budget.is_none(),
             leaks: track_leaks.then(|| Box::new(LeakTracker::new())),
             trim_epoch: AtomicU64::new(0),
             threads: Mutex::new(Vec::new()),
@@ -199,6 +205,7 @@ impl BufferPool {
     #[track_caller]
     pub fn get(&self, size: usize) -> PooledBuf<'_> {
         let result = match &self.shared.budget {
+            _ if self.shared.plain => self.take_plain(size),
             None => self.take(size),
             Some(budget) => self.get_waiting(budget, size, None),
         };
@@ -244,10 +251,11 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
-        if let Some(budget) = &self.shared.budget {
-            return self.try_get_budgeted(budget, size);
+        match &self.shared.budget {
+            _ if self.shared.plain => self.take_plain(size),
+            None => self.take(size),
+            Some(budget) => self.try_get_budgeted(budget, size),
         }
-        self.take(size)
     }
 
     /// Takes a buffer, with no regard to the memory budget.
@@ -265,6 +273,17 @@ impl BufferPool {
         size: usize,
         location: &'static Location<'static>,
     ) -> Result<PooledBuf<'_>, PoolError> {
+        let buf = self.take_plain(size)?;
+        if let Some(leaks) = &self.shared.leaks {
+            leaks.record(buf.aligned(), size, location);
+        }
+        Ok(buf)
+    }
+
+    /// The get itself: route, then take from the thread cache, the shared
+    /// bucket or the allocator. No budget, no leak tracking.
+    #[inline]
+    fn take_plain(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
         let shared = &*self.shared;
         let class = shared.classes.class_of(size);
         let buf = if class == OVERSIZED {
@@ -272,9 +291,6 @@ impl BufferPool {
         } else {
             local_cache::get(&self.shared, usize::from(class), size)?
         };
-        if let Some(leaks) = &shared.leaks {
-            leaks.record(&buf, size, location);
-        }
         Ok(PooledBuf::new(self, buf, size, class))
     }
 
@@ -357,7 +373,18 @@ impl BufferPool {
     /// Takes back the buffer of a dropped guard. `dirty` bytes from the start
     /// may have been written.
     #[inline]
-    pub(crate) fn put(&self, mut buf: AlignedBuf, class: u8, dirty: usize) {
+    pub(crate) fn put(&self, buf: AlignedBuf, class: u8, dirty: usize) {
+        if self.shared.plain {
+            self.put_plain(buf, class, dirty);
+        } else {
+            self.put_tracked(buf, class, dirty);
+        }
+    }
+
+    /// `put` for a pool with leak tracking or a budget.
+    #[cold]
+    #[inline(never)]
+    fn put_tracked(&self, buf: AlignedBuf, class: u8, dirty: usize) {
         let shared = &*self.shared;
         if let Some(leaks) = &shared.leaks {
             leaks.forget(&buf);
@@ -367,6 +394,13 @@ impl BufferPool {
             .budget
             .as_ref()
             .map(|budget| budget.refund_on_drop(buf.capacity() as u64));
+        self.put_plain(buf, class, dirty);
+    }
+
+    /// The put itself: zero, then hand to the thread cache or free.
+    #[inline]
+    fn put_plain(&self, mut buf: AlignedBuf, class: u8, dirty: usize) {
+        let shared = &*self.shared;
         if class == OVERSIZED {
             let size = buf.capacity() as u64;
             drop(buf);

@@ -7,8 +7,6 @@
 //! publishing in the background.
 #![cfg(feature = "metrics")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,43 +15,12 @@ use std::time::{Duration, Instant};
 use mempool::{BufferPool, MetricsCollector, MetricsError, Reporter};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
-/// Counts the allocations made by the current thread.
-struct CountingAlloc;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards every call to `System` unchanged; the counter is a
-// const-initialised thread-local `Cell`, which never allocates.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+mod common;
 
 #[global_allocator]
-static ALLOCATOR: CountingAlloc = CountingAlloc;
+static ALLOCATOR: common::CountingAllocator = common::CountingAllocator;
 
-fn allocations_on_this_thread() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+use common::allocations_on_this_thread;
 
 /// A recorder that keeps every handle's value, keyed by `name{labels}`, and
 /// every description.
@@ -388,4 +355,60 @@ fn warm_get_and_drop_allocate_nothing_while_a_reporter_runs() {
     drop(reporter);
     assert_eq!(recorder.value("takhin_mempool_buffer_gets_total"), 20_004);
     assert_eq!(recorder.value("takhin_mempool_buffer_allocations_total"), 4);
+}
+
+#[test]
+fn budgeted_pools_publish_the_budget_series() {
+    let recorder = TestRecorder::default();
+    let pool = BufferPool::builder()
+        .bucket_sizes([1024])
+        .memory_budget(2048)
+        .build()
+        .unwrap();
+    let collector = metrics::with_local_recorder(&recorder, || MetricsCollector::new(&pool));
+    let held = pool.get(1000);
+    assert!(pool.try_get(5000).is_err()); // charges 5000 > 1024 left: exhausted
+    assert!(
+        pool.get_timeout(2000, std::time::Duration::from_millis(20))
+            .is_err()
+    );
+    collector.publish_pool(&pool);
+    let expected = [
+        ("takhin_mempool_buffer_budget_limit_bytes", 2048),
+        ("takhin_mempool_buffer_budget_in_use_bytes", 1024),
+        ("takhin_mempool_buffer_budget_available_bytes", 1024),
+        ("takhin_mempool_buffer_budget_peak_in_use_bytes", 1024),
+        ("takhin_mempool_buffer_budget_waiting", 0),
+        ("takhin_mempool_buffer_budget_waits_total", 1),
+        ("takhin_mempool_buffer_budget_timeouts_total", 1),
+        ("takhin_mempool_buffer_budget_cancelled_total", 0),
+        ("takhin_mempool_buffer_budget_closed", 0),
+    ];
+    for (series, value) in expected {
+        assert_eq!(recorder.value(series), value, "{series}");
+    }
+    assert!(recorder.value("takhin_mempool_buffer_budget_exhausted_total") >= 1);
+    assert!(recorder.value("takhin_mempool_buffer_budget_wait_microseconds_total") >= 20_000);
+    drop(held);
+    pool.close();
+    collector.publish_pool(&pool);
+    assert_eq!(
+        recorder.value("takhin_mempool_buffer_budget_in_use_bytes"),
+        0
+    );
+    assert_eq!(recorder.value("takhin_mempool_buffer_budget_closed"), 1);
+}
+
+#[test]
+fn pools_without_a_budget_publish_no_budget_series() {
+    let recorder = TestRecorder::default();
+    let pool = small_pool();
+    let collector = metrics::with_local_recorder(&recorder, || MetricsCollector::new(&pool));
+    collector.publish_pool(&pool);
+    let values = recorder.values.lock().unwrap();
+    assert!(
+        values.keys().all(|name| !name.contains("budget")),
+        "{:?}",
+        values.keys()
+    );
 }

@@ -1,54 +1,21 @@
 //! Once warm, a get/drop cycle makes zero heap allocations: the Rust form of
 //! the Go seed's "GC pressure" test. This file owns its test binary's global
-//! allocator, which counts every allocation made by the thread under test.
+//! allocator, which counts every allocation made by the thread under test
+//! (`common/mod.rs`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use std::time::Duration;
 
 use mempool::BufferPool;
 
-struct CountingAllocator;
-
-thread_local! {
-    /// Allocations made by this thread. Per thread, so that the test harness's
-    /// own threads do not disturb the count.
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments; the
-// counter is a thread-local `Cell` that never allocates.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: forwarded unchanged; the caller upholds `realloc`'s contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; the caller upholds `dealloc`'s contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+mod common;
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static ALLOCATOR: common::CountingAllocator = common::CountingAllocator;
 
 fn allocations_during(f: impl FnOnce()) -> u64 {
-    let before = ALLOCATIONS.with(Cell::get);
+    let before = common::allocations_on_this_thread();
     f();
-    ALLOCATIONS.with(Cell::get) - before
+    common::allocations_on_this_thread() - before
 }
 
 /// A size from every bucket, and the sizes around the boundaries.
@@ -131,4 +98,24 @@ fn warm_nested_guards_allocate_nothing() {
         }
     });
     assert_eq!(allocations, 0);
+}
+
+#[test]
+fn warm_budgeted_gets_and_drops_allocate_nothing() {
+    let pool = BufferPool::builder()
+        .bucket_sizes([512, 4096])
+        .memory_budget(1 << 20)
+        .build()
+        .unwrap();
+    // Warm up with the same pattern: the thread cache, its counters, and
+    // every buffer the loop holds at once.
+    let round = || {
+        let a = pool.get(100);
+        let b = pool.try_get(4000).unwrap();
+        let c = pool.get_timeout(300, Duration::from_secs(1)).unwrap();
+        drop((a, b, c));
+    };
+    round();
+    assert_eq!(allocations_during(|| (0..1000).for_each(|_| round())), 0);
+    assert_eq!(pool.stats().budget.unwrap().in_use, 0);
 }

@@ -1,0 +1,197 @@
+//! Fuzzing with proptest: corrupt or hostile bytes give a typed error,
+//! never a panic, and never an allocation larger than the input justifies.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use proptest::prelude::*;
+use takhin_log::{BatchRef, LogConfig, Record, Segment};
+
+/// Records the largest single allocation made by this thread while armed.
+struct LargestAlloc;
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note(size: usize) {
+    // `try_with` because the allocator can run while thread locals are torn down.
+    let _ = ARMED.try_with(|armed| {
+        if armed.get() {
+            let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
+        }
+    });
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so `System`'s guarantees hold; `note` only touches const
+// thread locals, which never allocate.
+unsafe impl GlobalAlloc for LargestAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        // SAFETY: forwarded from our caller, who upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` through this allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(new_size);
+        // SAFETY: `ptr` came from `System` through this allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: LargestAlloc = LargestAlloc;
+
+/// Runs `f` and returns the largest allocation it made on this thread.
+/// The pool and this thread's cache are set up first: that one-time cost
+/// is not what is measured.
+fn largest_alloc_in(f: impl FnOnce()) -> usize {
+    drop(mempool::get_buffer(1));
+    LARGEST.with(|l| l.set(0));
+    ARMED.with(|a| a.set(true));
+    f();
+    ARMED.with(|a| a.set(false));
+    LARGEST.with(Cell::get)
+}
+
+/// A valid two-batch segment file to corrupt.
+fn valid_file() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut segment = Segment::create(dir.path(), 0, LogConfig::default()).unwrap();
+    common::fill(|r| segment.append_batch(r), 0, 6, 3);
+    std::fs::read(dir.path().join(takhin_log::segment_file_name(0, "log"))).unwrap()
+}
+
+/// Walks every batch and record of `bytes` the way a reader would.
+fn decode_all(bytes: &[u8]) -> usize {
+    let mut rest = bytes;
+    let mut records = 0;
+    while let Ok(batch) = BatchRef::parse(rest) {
+        let _ = batch.validate_records();
+        for record in batch.records() {
+            match record {
+                Ok(r) => records += r.headers.iter().count() + 1,
+                Err(_) => break,
+            }
+        }
+        rest = &rest[batch.len()..];
+    }
+    records
+}
+
+/// Overwrites the CRC so that a mutated batch passes the CRC check and the
+/// record decoder sees the hostile bytes.
+fn fix_crc(batch: &mut [u8]) {
+    if batch.len() >= 61 {
+        let crc = crc32c::crc32c(&batch[21..]);
+        batch[17..21].copy_from_slice(&crc.to_be_bytes());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        decode_all(&bytes);
+    }
+
+    #[test]
+    fn mutated_batches_with_a_good_crc_never_panic(
+        edits in proptest::collection::vec((0usize..4096, any::<u8>()), 1..8),
+        cut in 0usize..4096,
+    ) {
+        let mut file = valid_file();
+        let first = u32::from_be_bytes(file[8..12].try_into().unwrap()) as usize + 12;
+        let mut batch = file[..first].to_vec();
+        for (at, byte) in edits {
+            let at = at % batch.len();
+            batch[at] = byte;
+        }
+        fix_crc(&mut batch);
+        batch.truncate(batch.len().min(cut.max(1)));
+        decode_all(&batch);
+        file.splice(..first, batch);
+        decode_all(&file);
+    }
+
+    #[test]
+    fn opening_a_hostile_file_never_panics_nor_over_allocates(
+        edits in proptest::collection::vec((0usize..4096, any::<u8>()), 0..6),
+        tail in proptest::collection::vec(any::<u8>(), 0..80),
+        fix in any::<bool>(),
+    ) {
+        let mut file = valid_file();
+        let len = file.len();
+        for (at, byte) in edits {
+            file[at % len] = byte;
+        }
+        if fix {
+            let first = (u32::from_be_bytes(file[8..12].try_into().unwrap()) as usize + 12).min(len);
+            fix_crc(&mut file[..first]);
+        }
+        file.extend_from_slice(&tail);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(takhin_log::segment_file_name(0, "log"));
+        std::fs::write(&path, &file).unwrap();
+        let mut outcome = None;
+        let largest = largest_alloc_in(|| {
+            outcome = Some(Segment::open(dir.path(), 0, LogConfig::default()));
+        });
+        let segment = outcome.unwrap().expect("a corrupt file is repaired, not refused");
+        // Pool buckets round up to a power of two; nothing scales with a
+        // hostile length prefix.
+        prop_assert!(largest <= 2 * file.len().max(4096), "{largest} bytes for a {}-byte file", file.len());
+        prop_assert!(segment.size() as usize <= file.len());
+        prop_assert!(segment.next_offset() <= 6);
+        // What survived reads back.
+        if segment.next_offset() > 0 {
+            let fetch = segment.read_range(0, usize::MAX).unwrap();
+            prop_assert_eq!(fetch.records().filter(Result::is_ok).count() as u64, segment.next_offset());
+        }
+    }
+}
+
+#[test]
+fn a_huge_length_prefix_is_capped_by_the_bytes_present() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(takhin_log::segment_file_name(0, "log"));
+    let mut header = vec![0u8; 61];
+    header[8..12].copy_from_slice(&i32::MAX.to_be_bytes());
+    std::fs::write(&path, &header).unwrap();
+    let largest = largest_alloc_in(|| {
+        let segment = Segment::open(dir.path(), 0, LogConfig::default()).unwrap();
+        assert_eq!(segment.next_offset(), 0);
+    });
+    assert!(largest < 64 * 1024, "allocated {largest} bytes");
+    // And a hand-made record whose key length claims 2^31 bytes.
+    let key = vec![1u8; 4];
+    let mut batch = vec![0u8; 200];
+    let len = {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Segment::create(dir.path(), 0, LogConfig::default()).unwrap();
+        s.append(&Record::new(0, Some(&key), None)).unwrap();
+        let bytes =
+            std::fs::read(dir.path().join(takhin_log::segment_file_name(0, "log"))).unwrap();
+        batch[..bytes.len()].copy_from_slice(&bytes);
+        bytes.len()
+    };
+    batch.truncate(len);
+    // Record layout: 61 header, length, attributes, ts delta, offset delta, key length.
+    batch[61 + 4..61 + 9].copy_from_slice(&[0xfe, 0xff, 0xff, 0xff, 0x0f]);
+    fix_crc(&mut batch);
+    let parsed = BatchRef::parse(&batch).unwrap();
+    assert!(parsed.validate_records().is_err());
+}
