@@ -52,9 +52,10 @@ struct Stack {
     /// Idle buffers, most recently returned last. Allocated once at full
     /// capacity, so pushes never allocate.
     bufs: Vec<AlignedBuf>,
-    /// Retention permits held without a buffer. `bufs.len() + spare` never
-    /// exceeds the bucket's `local_cap`.
-    spare: usize,
+    /// Retention permits this stack holds, with or without a buffer:
+    /// `held - bufs.len()` are spare, ready for the next return without
+    /// touching the bucket. Never above the bucket's `local_cap`.
+    held: usize,
 }
 
 /// Takes a buffer of bucket `class` for a get of `size` bytes, through this
@@ -183,7 +184,7 @@ fn insert(caches: &mut Vec<PoolCache>, shared: &Arc<Shared>) -> usize {
         .iter()
         .map(|bucket| Stack {
             bufs: Vec::with_capacity(bucket.local_cap),
-            spare: 0,
+            held: 0,
         })
         .collect();
     caches.push(PoolCache {
@@ -211,17 +212,14 @@ impl PoolCache {
     fn take(&mut self, shared: &Shared, class: usize, size: usize) -> Option<AlignedBuf> {
         let stack = &mut self.stacks[class];
         let buf = match stack.bufs.pop() {
-            // Keep the permit as a spare for the next return.
-            Some(buf) => {
-                stack.spare += 1;
-                buf
-            }
+            // Its permit stays held, as a spare for the next return.
+            Some(buf) => buf,
             None => {
                 let bucket = &shared.buckets[class];
                 let buf = bucket.pop_idle()?;
                 // The buffer brought a permit; keep it as a spare if there is room.
-                if stack.spare < bucket.local_cap {
-                    stack.spare += 1;
+                if stack.held < bucket.local_cap {
+                    stack.held += 1;
                 } else {
                     bucket.release(1);
                 }
@@ -240,8 +238,8 @@ impl PoolCache {
         let counters = &self.counters.classes[class];
         counters.puts.add_owned(1);
         let stack = &mut self.stacks[class];
-        if stack.spare > 0 {
-            stack.spare -= 1;
+        if stack.held > stack.bufs.len() {
+            // A spare permit: the fast path.
             stack.bufs.push(buf);
             return;
         }
@@ -252,6 +250,7 @@ impl PoolCache {
             for old in stack.bufs.drain(..spill) {
                 bucket.push_idle(old);
             }
+            stack.held -= spill;
         }
         // Take permits for this buffer and a few more, so the next returns
         // stay local.
@@ -264,7 +263,7 @@ impl PoolCache {
             // No thread cache for this bucket: the shared queue keeps it.
             bucket.push_idle(buf);
         } else {
-            stack.spare += permits - 1;
+            stack.held += permits;
             stack.bufs.push(buf);
         }
     }
@@ -280,8 +279,8 @@ impl PoolCache {
             .zip(self.counters.classes.iter())
         {
             let freed = stack.bufs.len();
-            bucket.release(freed + stack.spare);
-            stack.spare = 0;
+            bucket.release(stack.held);
+            stack.held = 0;
             stack.bufs.clear();
             counters.trimmed.add_owned(freed as u64);
             bytes += (freed * bucket.size) as u64;
@@ -299,11 +298,13 @@ impl Drop for PoolCache {
             return;
         };
         for (stack, bucket) in self.stacks.iter_mut().zip(shared.buckets.iter()) {
+            // Each queued buffer takes its permit along; the spares go back.
+            let spare = stack.held - stack.bufs.len();
             for buf in stack.bufs.drain(..) {
                 bucket.push_idle(buf);
             }
-            bucket.release(stack.spare);
-            stack.spare = 0;
+            bucket.release(spare);
+            stack.held = 0;
         }
         shared.retire(&self.counters);
     }
