@@ -78,6 +78,20 @@ pub(crate) fn get(
     }
 }
 
+/// Takes an idle buffer of bucket `class` through this thread's cache and
+/// counts the get, or returns `None` (a miss, or no cache to be had) without
+/// counting anything: the caller then takes the full path, [`get`].
+#[inline]
+pub(crate) fn take_cached(shared: &Arc<Shared>, class: usize, size: usize) -> Option<AlignedBuf> {
+    CACHES
+        .try_with(|caches| {
+            let mut caches = caches.try_borrow_mut().ok()?;
+            cache_for(&mut caches, shared).take(shared, class, size)
+        })
+        .ok()
+        .flatten()
+}
+
 /// A miss: allocates outside the thread-local borrow, then counts the get.
 #[cold]
 #[inline(never)]

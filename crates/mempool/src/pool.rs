@@ -204,6 +204,17 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn get(&self, size: usize) -> PooledBuf<'_> {
+        match self.get_cached(size) {
+            Some(buf) => buf,
+            None => self.get_slow(size),
+        }
+    }
+
+    /// `get` past the fast path: misses, oversized requests, budgets, leak
+    /// tracking, and threads without a cache.
+    #[cold]
+    #[track_caller]
+    fn get_slow(&self, size: usize) -> PooledBuf<'_> {
         let result = match &self.shared.budget {
             _ if self.shared.plain => self.take_plain(size),
             None => self.take(size),
@@ -213,6 +224,24 @@ impl BufferPool {
             Ok(buf) => buf,
             Err(error) => get_failed(error),
         }
+    }
+
+    /// The fast path of `get` and `try_get`: an idle buffer from this
+    /// thread's cache or the shared bucket, for a pool with neither a budget
+    /// nor leak tracking. `None` sends the caller down the full path. Returning
+    /// an `Option` (no error to carry) keeps the guard in registers.
+    #[inline]
+    fn get_cached(&self, size: usize) -> Option<PooledBuf<'_>> {
+        let shared = &*self.shared;
+        if !shared.plain {
+            return None;
+        }
+        let class = shared.classes.class_of(size);
+        if class == OVERSIZED {
+            return None;
+        }
+        let buf = local_cache::take_cached(&self.shared, usize::from(class), size)?;
+        Some(PooledBuf::new(self, buf, size, class))
     }
 
     /// Takes a buffer of `size` bytes, all zero, or returns an error. It never
@@ -251,6 +280,16 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
+        match self.get_cached(size) {
+            Some(buf) => Ok(buf),
+            None => self.try_get_slow(size),
+        }
+    }
+
+    /// `try_get` past the fast path; see [`get_slow`](Self::get_slow).
+    #[cold]
+    #[track_caller]
+    fn try_get_slow(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
         match &self.shared.budget {
             _ if self.shared.plain => self.take_plain(size),
             None => self.take(size),
@@ -620,6 +659,57 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Many threads trading buffers: afterwards every permit is back (free or
+    /// held by a queued buffer), none was created, and the queue never held
+    /// more than the bound.
+    #[test]
+    fn retention_permits_are_conserved_across_threads() {
+        // Buffers cross threads through the channel, so the pool is a
+        // `static`; and the threads are spawned, not scoped, because a joined
+        // spawned thread has also run its thread-local destructors, which hand
+        // its cache back.
+        static POOL: std::sync::OnceLock<BufferPool> = std::sync::OnceLock::new();
+        let pool = POOL.get_or_init(|| {
+            BufferPool::builder()
+                .bucket_sizes([64, 4096])
+                .max_idle_per_bucket(5)
+                .thread_cache_bytes(3 * 64)
+                .build()
+                .unwrap()
+        });
+        let (tx, rx) = std::sync::mpsc::sync_channel::<PooledBuf<'static>>(8);
+        let mut threads = vec![std::thread::spawn(move || rx.into_iter().for_each(drop))];
+        for t in 0..6 {
+            let tx = tx.clone();
+            threads.push(std::thread::spawn(move || {
+                for round in 0..300usize {
+                    let held: Vec<_> = (0..(round + t) % 7)
+                        .map(|i| pool.get(if i % 2 == 0 { 10 } else { 3000 }))
+                        .collect();
+                    if round % 5 == 0 {
+                        held.into_iter().for_each(|buf| tx.send(buf).unwrap());
+                    }
+                    if round % 50 == 0 {
+                        pool.trim();
+                    }
+                }
+            }));
+        }
+        drop(tx);
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        // The workers exited, so their caches are in the queues; drain this
+        // thread's too.
+        local_cache::remove(pool.shared().id);
+        let stats = pool.stats();
+        for (bucket, figures) in pool.shared().buckets.iter().zip(&stats.buckets) {
+            let queued = bucket.drain();
+            assert!(queued <= bucket.max_idle, "{figures:?}");
+            assert_eq!(bucket.free_permits(), bucket.max_idle, "{figures:?}");
+        }
+    }
 
     /// Permits held by nobody plus idle buffers plus what this thread's cache
     /// holds must always equal the bound; check it after assorted traffic.

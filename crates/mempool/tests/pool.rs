@@ -269,8 +269,6 @@ fn thread_caches_never_exceed_the_bound() {
                 start.wait();
                 for round in 0..200 {
                     let held: Vec<_> = (0..round % 6).map(|_| pool.get(4000)).collect();
-                    let stats = pool.stats();
-                    assert!(stats.buckets[0].idle <= 4, "{stats:?}");
                     drop(held);
                 }
             })
@@ -279,8 +277,12 @@ fn thread_caches_never_exceed_the_bound() {
     for handle in handles {
         handle.join().unwrap();
     }
+    // Exact once the threads are gone (a snapshot taken while they run reads
+    // each thread's counters at a different moment, so it can be off by the
+    // operations in flight; `pool.rs`'s unit tests check the permits under
+    // concurrency). The exited threads handed their caches to the queue.
     let stats = pool.stats();
-    assert!(stats.buckets[0].idle <= 4);
+    assert_eq!(stats.buckets[0].idle, 4, "{stats:?}");
     assert_identities(&stats);
 }
 
