@@ -694,6 +694,12 @@ mod tests {
                         pool.trim();
                     }
                 }
+                // Exit holding spare permits: the buffers go to the consumer.
+                drop(pool.get(10));
+                drop(pool.get(3000));
+                for size in [10, 3000] {
+                    tx.send(pool.get(size)).unwrap();
+                }
             }));
         }
         drop(tx);
