@@ -11,14 +11,19 @@ use bytes::{Buf, BufMut, Bytes};
 use mempool::BufferPool;
 
 /// A pool that lives for the whole test binary, so its guards are
-/// `PooledBuf<'static>` and can be frozen, with counters of its own.
+/// `PooledBuf<'static>` and can be frozen, with counters of its own. Each one
+/// is also kept in a static list, so that it stays reachable (valgrind then
+/// does not count it as lost).
 fn leaked_pool() -> &'static BufferPool {
-    Box::leak(Box::new(
+    static POOLS: std::sync::Mutex<Vec<&'static BufferPool>> = std::sync::Mutex::new(Vec::new());
+    let pool = Box::leak(Box::new(
         BufferPool::builder()
             .bucket_sizes([512, 4096])
             .build()
             .unwrap(),
-    ))
+    ));
+    POOLS.lock().unwrap().push(pool);
+    pool
 }
 
 /// The whole capacity of the next 512-byte buffer `pool` hands out, and its
