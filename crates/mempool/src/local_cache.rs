@@ -224,23 +224,29 @@ impl PoolCache {
     /// since the allocation may still fail.
     #[inline]
     fn take(&mut self, shared: &Shared, class: usize, size: usize) -> Option<AlignedBuf> {
-        let stack = &mut self.stacks[class];
-        let buf = match stack.bufs.pop() {
+        let buf = match self.stacks[class].bufs.pop() {
             // Its permit stays held, as a spare for the next return.
             Some(buf) => buf,
-            None => {
-                let bucket = &shared.buckets[class];
-                let buf = bucket.pop_idle()?;
-                // The buffer brought a permit; keep it as a spare if there is room.
-                if stack.held < bucket.local_cap {
-                    stack.held += 1;
-                } else {
-                    bucket.release(1);
-                }
-                buf
-            }
+            None => self.take_shared(shared, class)?,
         };
         self.count_get(class, size);
+        Some(buf)
+    }
+
+    /// `take` when this thread's stack is empty: an idle buffer from the
+    /// shared queue. Out of line, so the hit path stays small.
+    #[cold]
+    #[inline(never)]
+    fn take_shared(&mut self, shared: &Shared, class: usize) -> Option<AlignedBuf> {
+        let stack = &mut self.stacks[class];
+        let bucket = &shared.buckets[class];
+        let buf = bucket.pop_idle()?;
+        // The buffer brought a permit; keep it as a spare if there is room.
+        if stack.held < bucket.local_cap {
+            stack.held += 1;
+        } else {
+            bucket.release(1);
+        }
         Some(buf)
     }
 
@@ -248,15 +254,24 @@ impl PoolCache {
     /// when the bucket's retention bound is reached.
     #[inline]
     pub(crate) fn put(&mut self, shared: &Shared, class: usize, buf: AlignedBuf) {
-        let bucket = &shared.buckets[class];
-        let counters = &self.counters.classes[class];
-        counters.puts.add_owned(1);
+        self.counters.classes[class].puts.add_owned(1);
         let stack = &mut self.stacks[class];
         if stack.held > stack.bufs.len() {
             // A spare permit: the fast path.
             stack.bufs.push(buf);
             return;
         }
+        self.put_slow(shared, class, buf);
+    }
+
+    /// `put` without a spare permit: spill half the stack if it is full, then
+    /// take permits from the bucket, or free the buffer when there are none.
+    #[cold]
+    #[inline(never)]
+    fn put_slow(&mut self, shared: &Shared, class: usize, buf: AlignedBuf) {
+        let bucket = &shared.buckets[class];
+        let counters = &self.counters.classes[class];
+        let stack = &mut self.stacks[class];
         if bucket.local_cap > 0 && stack.bufs.len() == bucket.local_cap {
             // Full, with a buffer for every permit: move the older (colder)
             // half to the shared queue, permits included.
