@@ -17,18 +17,16 @@ pub mod workload;
 
 /// The request sizes of the single-thread benches: one per default bucket
 /// (512 B to 16 MiB), each exactly the bucket size, then one oversized request.
-pub const SIZES: [usize; 10] = [
-    512,
-    1 << 10,
-    4 << 10,
-    16 << 10,
-    64 << 10,
-    256 << 10,
-    1 << 20,
-    4 << 20,
-    16 << 20,
-    OVERSIZED,
-];
+pub const SIZES: [usize; 10] = {
+    let buckets = mempool::DEFAULT_BUCKET_SIZES;
+    let mut sizes = [OVERSIZED; 10];
+    let mut i = 0;
+    while i < buckets.len() {
+        sizes[i] = buckets[i];
+        i += 1;
+    }
+    sizes
+};
 
 /// A request above the largest default bucket (16 MiB), which the pool
 /// allocates directly and frees on drop.
