@@ -216,7 +216,6 @@ impl BufferPool {
     #[track_caller]
     fn get_slow(&self, size: usize) -> PooledBuf<'_> {
         let result = match &self.shared.budget {
-            _ if self.shared.plain => self.take_plain(size),
             None => self.take(size),
             Some(budget) => self.get_waiting(budget, size, None),
         };
@@ -291,7 +290,6 @@ impl BufferPool {
     #[track_caller]
     fn try_get_slow(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
         match &self.shared.budget {
-            _ if self.shared.plain => self.take_plain(size),
             None => self.take(size),
             Some(budget) => self.try_get_budgeted(budget, size),
         }
