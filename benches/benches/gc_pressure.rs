@@ -100,13 +100,7 @@ fn field<'a>(line: &'a str, key: &str) -> &'a str {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|arg| arg == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let value = mempool_benches::flag_value;
     let seconds: f64 = value("--seconds").map_or(10.0, |s| s.parse().expect("--seconds N"));
     if let Some(mode) = value("--child") {
         child(&mode, seconds);

@@ -12,13 +12,7 @@ use mempool_benches::peers::{mempool_op, object_pool_for, object_pool_op, vec_op
 use mempool_benches::workload::Workload;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|arg| arg == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let value = mempool_benches::flag_value;
     let Some(row) = value("--row") else {
         // `cargo bench` runs every bench binary with `--bench`: nothing to do.
         return;

@@ -37,3 +37,11 @@ pub const OVERSIZED: usize = 20 << 20;
 pub fn is_large(size: usize) -> bool {
     size >= 4 << 20
 }
+
+/// The argument after `flag` on this process's command line, if any: the
+/// `--flag value` options of the `harness = false` bench binaries.
+pub fn flag_value(flag: &str) -> Option<String> {
+    let mut args = std::env::args();
+    args.find(|arg| arg == flag)?;
+    args.next()
+}
