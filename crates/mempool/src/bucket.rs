@@ -1,6 +1,6 @@
 //! One bucket: the shared idle queue of one buffer size and its retention bound.
 
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use crate::sync::{AtomicUsize, Relaxed};
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;

@@ -1,6 +1,5 @@
 //! `BufferPoolBuilder`: every pool setting, validated in one place.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::aligned_buf::ALIGN;
@@ -8,8 +7,10 @@ use crate::bucket::Bucket;
 use crate::budget::{Budget, BudgetEvent, Hook, MAX_BUDGET};
 use crate::error::BuildError;
 use crate::pool::BufferPool;
+use crate::shared::Shared;
 use crate::size_class::{DEFAULT_BUCKET_SIZES, MAX_BUCKETS};
-use crate::trim::IdleTrimmer;
+use crate::sync::Arc;
+use crate::trim;
 
 /// Default idle bytes a bucket may keep: 32 MiB, so the 16 MiB bucket keeps two
 /// buffers and the nine default buckets together keep at most about 180 MiB.
@@ -359,14 +360,20 @@ impl BufferPoolBuilder {
         let budget = self
             .memory_budget
             .map(|limit| Budget::new(limit, self.budget_hook.clone()));
-        let mut pool =
-            BufferPool::from_parts(buckets, max, self.zero_on_drop, self.track_leaks, budget);
-        if let Some((interval, floor)) = self.idle_trim {
-            let trimmer = IdleTrimmer::spawn(std::sync::Arc::clone(&pool.shared), interval, floor)
-                .map_err(|error| BuildError::TrimThread { kind: error.kind() })?;
-            pool.idle_trim = Some(trimmer);
-        }
-        Ok(pool)
+        let shared = Arc::new(Shared::new(buckets, max, self.zero_on_drop));
+        let idle_trim = match self.idle_trim {
+            None => None,
+            Some((interval, floor)) => Some(
+                trim::spawn_idle_trimmer(Arc::clone(&shared), interval, floor)
+                    .map_err(|error| BuildError::TrimThread { kind: error.kind() })?,
+            ),
+        };
+        Ok(BufferPool::from_parts(
+            shared,
+            budget,
+            self.track_leaks,
+            idle_trim,
+        ))
     }
 }
 

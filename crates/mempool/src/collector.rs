@@ -1,5 +1,4 @@
-//! Publishing [`PoolStats`] through the `metrics` facade: [`MetricsCollector`]
-//! and its background [`Reporter`].
+//! [`MetricsCollector`]: publishes [`PoolStats`] through the `metrics` facade.
 //!
 //! The get/drop path never touches the facade. It already counts into
 //! per-thread blocks for [`BufferPool::stats`]; a collector reads that
@@ -7,10 +6,6 @@
 //! cost of metrics is paid per publish (a few microseconds), not per get.
 
 use std::fmt;
-use std::ops::Deref;
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::thread::{self, JoinHandle};
-use std::time::Duration;
 
 use metrics::{Counter, Gauge, Unit};
 
@@ -55,9 +50,7 @@ const BUCKET_SERIES: &[Series<BucketStats>] = &[
     Series::gauge("buffer_bucket_max_idle", Unit::Count, "The most idle buffers this bucket keeps.", |b| b.max_idle as u64),
 ];
 
-/// One series: its name after the prefix, its kind, and where its value
-/// comes from in a snapshot.
-/// Published only for pools with a memory budget.
+/// Budget series, published only for pools with a memory budget.
 #[rustfmt::skip]
 const BUDGET_SERIES: &[Series<BudgetStats>] = &[
     Series::gauge("buffer_budget_limit_bytes", Unit::Bytes, "The memory budget: the most bytes handed out at once.", |b| b.limit),
@@ -73,6 +66,8 @@ const BUDGET_SERIES: &[Series<BudgetStats>] = &[
     Series::gauge("buffer_budget_closed", Unit::Count, "1 once the pool was closed, else 0.", |b| u64::from(b.closed)),
 ];
 
+/// One series: its name after the prefix, its kind, and where its value
+/// comes from in a snapshot.
 struct Series<S> {
     suffix: &'static str,
     kind: Kind,
@@ -169,7 +164,7 @@ struct BucketHandles {
 /// values. The pool's get/drop path is not involved: create the collector
 /// after installing a recorder (for example with
 /// [`install_prometheus`](crate::install_prometheus)), and call `publish` on a
-/// schedule or let a [`Reporter`] do it.
+/// schedule or let a [`Reporter`](crate::Reporter) do it.
 ///
 /// # Series
 ///
@@ -383,129 +378,6 @@ fn is_valid_prefix(prefix: &str) -> bool {
     match chars.next() {
         Some(first) => valid(first) && !first.is_ascii_digit() && chars.all(valid),
         None => false,
-    }
-}
-
-/// Publishes a pool's stats from a background thread on an interval, and
-/// stops when dropped.
-///
-/// A `Reporter` can be thought of as a loop of
-/// [`MetricsCollector::publish_pool`] and a sleep, on its own thread named
-/// `mempool-metrics`. It publishes once at start, then every `interval`, and
-/// once more when it stops, so that the last values are exact. Dropping it
-/// (or calling [`stop`](Self::stop)) wakes the thread at once and joins it: no
-/// thread is left behind, and nothing is published after the drop returns.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use mempool::{MetricsCollector, Reporter};
-///
-/// let pool = mempool::global();
-/// let reporter = Reporter::spawn(MetricsCollector::new(pool), pool, Duration::from_secs(5))?;
-/// drop(pool.get(100));
-/// reporter.stop(); // publishes the final figures and joins the thread
-/// # Ok::<(), std::io::Error>(())
-/// ```
-///
-/// A local pool is shared with the reporter through an `Arc`:
-///
-/// ```
-/// use std::{sync::Arc, time::Duration};
-/// use mempool::{BufferPool, MetricsCollector, Reporter};
-///
-/// let pool = Arc::new(BufferPool::new());
-/// let collector = MetricsCollector::with_prefix(&pool, "storage_log").unwrap();
-/// let reporter = Reporter::spawn(collector, Arc::clone(&pool), Duration::from_millis(100))?;
-/// drop(reporter);
-/// assert_eq!(Arc::strong_count(&pool), 1);
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[derive(Debug)]
-pub struct Reporter {
-    /// Dropping the sender wakes the thread and ends its loop.
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Reporter {
-    /// The name of the reporter's thread.
-    pub const THREAD_NAME: &'static str = "mempool-metrics";
-
-    /// Starts a thread that publishes `pool`'s stats through `collector` now,
-    /// then every `interval`, and once more when the reporter is dropped.
-    ///
-    /// `pool` is anything that derefs to a [`BufferPool`] and can move to the
-    /// thread: `mempool::global()` (a `&'static BufferPool`) or an
-    /// `Arc<BufferPool>`.
-    ///
-    /// # Errors
-    ///
-    /// Returns the error of [`std::thread::Builder::spawn`] if the thread
-    /// cannot be created.
-    ///
-    /// # Panics
-    ///
-    /// Panics if `interval` is zero.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let pool = mempool::global();
-    /// let collector = mempool::MetricsCollector::new(pool);
-    /// let reporter = mempool::Reporter::spawn(collector, pool, Duration::from_secs(10))?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn spawn<P>(
-        collector: MetricsCollector,
-        pool: P,
-        interval: Duration,
-    ) -> std::io::Result<Self>
-    where
-        P: Deref<Target = BufferPool> + Send + 'static,
-    {
-        assert!(
-            !interval.is_zero(),
-            "mempool: the reporter interval must not be zero"
-        );
-        let (stop, stopped) = mpsc::channel::<()>();
-        let thread = thread::Builder::new()
-            .name(Self::THREAD_NAME.to_owned())
-            .spawn(move || {
-                loop {
-                    collector.publish_pool(&pool);
-                    match stopped.recv_timeout(interval) {
-                        Err(RecvTimeoutError::Timeout) => continue,
-                        // Disconnected: the reporter was dropped.
-                        Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-                    }
-                }
-                collector.publish_pool(&pool);
-            })?;
-        Ok(Self {
-            stop: Some(stop),
-            thread: Some(thread),
-        })
-    }
-
-    /// Stops the thread after a final publish and waits for it; the same as
-    /// dropping the reporter.
-    pub fn stop(self) {
-        drop(self);
-    }
-}
-
-impl Drop for Reporter {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            // A panic in the thread (a panicking recorder) is not ours to
-            // re-raise from a destructor.
-            let _ = thread.join();
-        }
     }
 }
 

@@ -13,20 +13,18 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::Location;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::thread::{self, Thread, ThreadId};
 use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
 use crate::aligned_buf::AlignedBuf;
-use crate::pool::BufferPool;
+use crate::sync::{Mutex, MutexGuard, PoisonError, Thread, ThreadId, thread, thread_local};
 
 /// Shards of the live-guard map; threads taking different buffers rarely
 /// meet on one lock.
 const SHARDS: usize = 16;
 
-/// A guard that is still alive, as reported by [`BufferPool::leaks`].
+/// A guard that is still alive, as reported by [`BufferPool::leaks`](crate::BufferPool::leaks).
 ///
 /// Its `Display` names the call site, e.g. `4096-byte buffer (1500 bytes
 /// requested) held for 2.5s, taken at src/server.rs:42:19 on thread 'conn-7'`.
@@ -183,55 +181,6 @@ impl LeakTracker {
 
 fn address(buf: &AlignedBuf) -> usize {
     buf.as_slice().as_ptr() as usize
-}
-
-impl BufferPool {
-    /// Lists the guards alive for at least `older_than`, oldest first, with
-    /// the call site that took each one.
-    ///
-    /// Only a pool built with
-    /// [`track_leaks(true)`](crate::BufferPoolBuilder::track_leaks) records
-    /// guards; for any other pool this returns an empty list. A guard that was
-    /// `mem::forget`-ten stays listed for the life of the pool. This locks each
-    /// of the pool's 16 leak shards in turn: it is meant for a periodic check
-    /// or a debug endpoint, not for every operation.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let pool = mempool::BufferPool::builder().track_leaks(true).build()?;
-    /// std::mem::forget(pool.get(100)); // a leak
-    /// let held = pool.get(100);        // alive, but young
-    ///
-    /// std::thread::sleep(Duration::from_millis(20));
-    /// drop(held);
-    /// let leaks = pool.leaks(Duration::from_millis(10));
-    /// assert_eq!(leaks.len(), 1);
-    /// assert_eq!(leaks[0].location.line(), line!() - 7);
-    /// # Ok::<(), mempool::BuildError>(())
-    /// ```
-    #[must_use]
-    pub fn leaks(&self, older_than: Duration) -> Vec<LeakReport> {
-        match self.leak_tracker() {
-            Some(tracker) => tracker.older_than(older_than),
-            None => Vec::new(),
-        }
-    }
-
-    /// Whether this pool records where its guards were taken; see
-    /// [`BufferPoolBuilder::track_leaks`](crate::BufferPoolBuilder::track_leaks).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(!mempool::BufferPool::new().tracks_leaks());
-    /// ```
-    #[must_use]
-    pub fn tracks_leaks(&self) -> bool {
-        self.leak_tracker().is_some()
-    }
 }
 
 #[cfg(test)]

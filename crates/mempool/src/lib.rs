@@ -114,7 +114,7 @@
 //! * `bytes` (off by default): `bytes::BufMut` for [`PooledBuf`], and
 //!   `PooledBuf::freeze` into a zero-copy `bytes::Bytes` (needs `bytes`
 //!   1.10 or later, for `Bytes::from_owner`).
-//! * `async` (off by default): `BufferPool::get_async` and its `GetBuffer`
+//! * `async` (off by default): `BufferPool::get_async` and its `GetAsync`
 //!   future, a runtime-agnostic, cancellation-safe wait for the memory budget.
 //!   It adds no dependency.
 //!
@@ -124,8 +124,8 @@
 //! # Safety and correctness
 //!
 //! The only `unsafe` code is the aligned allocation behind each buffer
-//! (`aligned_buf.rs`, five blocks, each with a `SAFETY` comment and unit
-//! tests), and, with the `bytes` feature, the `unsafe impl BufMut`
+//! (`aligned_buf.rs`: four blocks and the two `unsafe impl`s `Send` and
+//! `Sync`, each with a `SAFETY` comment, with unit tests), and, with the `bytes` feature, the `unsafe impl BufMut`
 //! (`buf_mut.rs`, which needs no `unsafe` block; its `SAFETY` comment goes
 //! through the trait's contract and `tests/bytes.rs` exercises each point).
 //! The test suite also runs under valgrind (see `README.md`).
@@ -144,29 +144,43 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+// Leaves: no crate imports beyond each other.
 mod aligned_buf;
 mod bucket;
-mod budget;
-#[cfg(feature = "bytes")]
-mod buf_mut;
-mod builder;
-#[cfg(feature = "metrics")]
-mod collector;
+mod counters;
 mod error;
-#[cfg(feature = "async")]
-mod get_future;
-mod global;
-mod io;
-mod leak;
-mod local_cache;
-mod pool;
-mod pool_budget;
-mod pooled_buf;
-#[cfg(feature = "prometheus")]
-mod prometheus;
 mod size_class;
 mod stats;
+mod sync;
+
+// The core.
+mod shared;
+
+// Mechanisms that work on the core.
+mod background;
+mod budget;
+mod leak;
+mod local_cache;
 mod trim;
+
+// The facade, its builder and its guard.
+mod builder;
+mod pool;
+mod pooled_buf;
+
+// Adapters.
+#[cfg(feature = "bytes")]
+mod buf_mut;
+#[cfg(feature = "metrics")]
+mod collector;
+#[cfg(feature = "async")]
+mod get_async;
+mod global;
+mod io;
+#[cfg(feature = "prometheus")]
+mod prometheus;
+#[cfg(feature = "metrics")]
+mod reporter;
 
 pub use budget::{BudgetEvent, BudgetStats, WaitOutcome};
 pub use builder::{
@@ -175,7 +189,7 @@ pub use builder::{
 };
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
-pub use collector::{BUCKET_SIZE_LABEL, DEFAULT_METRICS_PREFIX, MetricsCollector, Reporter};
+pub use collector::{BUCKET_SIZE_LABEL, DEFAULT_METRICS_PREFIX, MetricsCollector};
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use error::MetricsError;
@@ -185,7 +199,7 @@ pub use error::PrometheusError;
 pub use error::{BuildError, CapacityError, PoolError};
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use get_future::GetBuffer;
+pub use get_async::GetAsync;
 pub use global::{
     get_buffer, get_empty_buffer, global, init_global, stats, try_get_buffer, try_get_empty_buffer,
 };
@@ -197,5 +211,8 @@ pub use pooled_buf::PooledBuf;
 pub use prometheus::{
     DEFAULT_PROMETHEUS_ADDR, PrometheusExporter, install_prometheus, install_prometheus_on,
 };
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use reporter::Reporter;
 pub use size_class::DEFAULT_BUCKET_SIZES;
 pub use stats::{BucketStats, PoolStats};

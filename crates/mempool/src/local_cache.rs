@@ -1,7 +1,7 @@
 //! The per-thread LIFO cache in front of the shared buckets.
 //!
 //! A shared `ArrayQueue` costs 26 ns a pop+push on one thread and 150-720 ns
-//! on two threads fighting over it (`shared/notes/measured-floor.md`). Each
+//! on two threads fighting over it (`docs/measured-floor.md`). Each
 //! thread therefore keeps a few buffers of each bucket in a plain stack that no
 //! other thread touches, and pops the most recently returned one, which is
 //! still in its CPU cache. The stacks trade buffers with the shared queue in
@@ -12,15 +12,14 @@
 //! [`PoolCache`] per pool, most recently used first.
 
 use std::cell::RefCell;
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Weak};
 
-use crate::aligned_buf::AlignedBuf;
-use crate::error::PoolError;
-use crate::pool::Shared;
 use crossbeam_utils::CachePadded;
 
-use crate::stats::Counters;
+use crate::aligned_buf::AlignedBuf;
+use crate::counters::Counters;
+use crate::error::PoolError;
+use crate::shared::Shared;
+use crate::sync::{Arc, Relaxed, Weak, thread_local};
 
 thread_local! {
     /// This thread's caches, one per pool it has used.
@@ -58,38 +57,38 @@ struct Stack {
     held: usize,
 }
 
-/// Takes a buffer of bucket `class` for a get of `size` bytes, through this
-/// thread's cache when it has one, and counts the get.
+/// Takes an idle buffer of bucket `class` through this thread's cache and
+/// counts the get, or returns `None` (none idle, or no cache to be had)
+/// without counting anything: the caller then goes to [`take_or_allocate`].
 #[inline]
-pub(crate) fn get(
+pub(crate) fn take(shared: &Arc<Shared>, class: usize, size: usize) -> Option<AlignedBuf> {
+    CACHES
+        .try_with(|caches| {
+            // `None` on a re-entrant call.
+            let mut caches = caches.try_borrow_mut().ok()?;
+            cache_for(&mut caches, shared).take(shared, class, size)
+        })
+        .ok()
+        .flatten()
+}
+
+/// Takes a buffer of bucket `class` for a get of `size` bytes, through this
+/// thread's cache when it has one, allocating on a miss, and counts the get.
+#[inline]
+pub(crate) fn take_or_allocate(
     shared: &Arc<Shared>,
     class: usize,
     size: usize,
 ) -> Result<AlignedBuf, PoolError> {
     let taken = CACHES.try_with(|caches| {
-        // `None` on a re-entrant call.
         let mut caches = caches.try_borrow_mut().ok()?;
         Some(cache_for(&mut caches, shared).take(shared, class, size))
     });
     match taken {
         Ok(Some(Some(buf))) => Ok(buf),
         Ok(Some(None)) => allocate(shared, class, size),
-        _ => shared.get_uncached(class, size),
+        _ => shared.take_or_allocate_uncached(class, size),
     }
-}
-
-/// Takes an idle buffer of bucket `class` through this thread's cache and
-/// counts the get, or returns `None` (a miss, or no cache to be had) without
-/// counting anything: the caller then takes the full path, [`get`].
-#[inline]
-pub(crate) fn take_cached(shared: &Arc<Shared>, class: usize, size: usize) -> Option<AlignedBuf> {
-    CACHES
-        .try_with(|caches| {
-            let mut caches = caches.try_borrow_mut().ok()?;
-            cache_for(&mut caches, shared).take(shared, class, size)
-        })
-        .ok()
-        .flatten()
 }
 
 /// A miss: allocates outside the thread-local borrow, then counts the get.
@@ -108,22 +107,22 @@ fn allocate(shared: &Arc<Shared>, class: usize, size: usize) -> Result<AlignedBu
     Ok(buf)
 }
 
-/// Returns a zeroed buffer of bucket `class`, through this thread's cache when
-/// it has one.
+/// Keeps a scrubbed buffer of bucket `class`, through this thread's cache
+/// when it has one, or discards it at the retention bound.
 #[inline]
-pub(crate) fn put(shared: &Arc<Shared>, class: usize, buf: AlignedBuf) {
+pub(crate) fn keep(shared: &Arc<Shared>, class: usize, buf: AlignedBuf) {
     // The buffer moves into the closure; if the closure cannot run, it is
     // still in `slot` for the shared path.
     let mut slot = Some(buf);
     let _ = CACHES.try_with(|caches| {
         if let Ok(mut caches) = caches.try_borrow_mut() {
             if let Some(buf) = slot.take() {
-                cache_for(&mut caches, shared).put(shared, class, buf);
+                cache_for(&mut caches, shared).keep(shared, class, buf);
             }
         }
     });
     if let Some(buf) = slot {
-        shared.put_uncached(class, buf);
+        shared.keep_uncached(class, buf);
     }
 }
 
@@ -220,8 +219,8 @@ impl PoolCache {
     }
 
     /// Takes an idle buffer: the newest from this thread's stack, else one
-    /// from the shared queue, and counts the get. A miss counts nothing here,
-    /// since the allocation may still fail.
+    /// from the shared queue, and counts the get. `None` counts nothing here,
+    /// since the allocation that follows may still fail.
     #[inline]
     fn take(&mut self, shared: &Shared, class: usize, size: usize) -> Option<AlignedBuf> {
         let buf = match self.stacks[class].bufs.pop() {
@@ -250,10 +249,10 @@ impl PoolCache {
         Some(buf)
     }
 
-    /// Keeps a returned, already zeroed buffer of bucket `class`, or frees it
-    /// when the bucket's retention bound is reached.
+    /// Keeps a returned, already scrubbed buffer of bucket `class`, or
+    /// discards it when the bucket's retention bound is reached.
     #[inline]
-    pub(crate) fn put(&mut self, shared: &Shared, class: usize, buf: AlignedBuf) {
+    fn keep(&mut self, shared: &Shared, class: usize, buf: AlignedBuf) {
         self.counters.classes[class].puts.add_owned(1);
         let stack = &mut self.stacks[class];
         if stack.held > stack.bufs.len() {
@@ -261,14 +260,14 @@ impl PoolCache {
             stack.bufs.push(buf);
             return;
         }
-        self.put_slow(shared, class, buf);
+        self.keep_slow(shared, class, buf);
     }
 
-    /// `put` without a spare permit: spill half the stack if it is full, then
-    /// take permits from the bucket, or free the buffer when there are none.
+    /// `keep` without a spare permit: spill half the stack if it is full, then
+    /// acquire permits from the bucket, or discard the buffer when there are none.
     #[cold]
     #[inline(never)]
-    fn put_slow(&mut self, shared: &Shared, class: usize, buf: AlignedBuf) {
+    fn keep_slow(&mut self, shared: &Shared, class: usize, buf: AlignedBuf) {
         let bucket = &shared.buckets[class];
         let counters = &self.counters.classes[class];
         let stack = &mut self.stacks[class];
@@ -336,5 +335,104 @@ impl Drop for PoolCache {
             stack.held = 0;
         }
         shared.retire(&self.counters);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pool::BufferPool;
+    use crate::pooled_buf::PooledBuf;
+
+    /// Many threads trading buffers: afterwards every permit is back (free or
+    /// held by a queued buffer), none was created, and the queue never held
+    /// more than the bound.
+    #[test]
+    fn retention_permits_are_conserved_across_threads() {
+        // Buffers cross threads through the channel, so the pool is a
+        // `static`; and the threads are spawned, not scoped, because a joined
+        // spawned thread has also run its thread-local destructors, which hand
+        // its cache back.
+        static POOL: std::sync::OnceLock<BufferPool> = std::sync::OnceLock::new();
+        let pool = POOL.get_or_init(|| {
+            BufferPool::builder()
+                .bucket_sizes([64, 4096])
+                .max_idle_per_bucket(5)
+                .thread_cache_bytes(3 * 64)
+                .build()
+                .unwrap()
+        });
+        let (tx, rx) = std::sync::mpsc::sync_channel::<PooledBuf<'static>>(8);
+        let mut threads = vec![std::thread::spawn(move || rx.into_iter().for_each(drop))];
+        for t in 0..6 {
+            let tx = tx.clone();
+            threads.push(std::thread::spawn(move || {
+                for round in 0..300usize {
+                    let held: Vec<_> = (0..(round + t) % 7)
+                        .map(|i| pool.get(if i % 2 == 0 { 10 } else { 3000 }))
+                        .collect();
+                    if round % 5 == 0 {
+                        held.into_iter().for_each(|buf| tx.send(buf).unwrap());
+                    }
+                    if round % 50 == 0 {
+                        pool.trim();
+                    }
+                }
+                // Exit holding spare permits: the buffers go to the consumer.
+                drop(pool.get(10));
+                drop(pool.get(3000));
+                for size in [10, 3000] {
+                    tx.send(pool.get(size)).unwrap();
+                }
+            }));
+        }
+        drop(tx);
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        // The workers exited, so their caches are in the queues; drain this
+        // thread's too.
+        remove(pool.shared().id);
+        let stats = pool.stats();
+        for (bucket, figures) in pool.shared().buckets.iter().zip(&stats.buckets) {
+            let queued = bucket.drain();
+            assert!(queued <= bucket.max_idle, "{figures:?}");
+            assert_eq!(bucket.free_permits(), bucket.max_idle, "{figures:?}");
+        }
+    }
+
+    /// Permits held by nobody plus idle buffers plus what this thread's cache
+    /// holds must always equal the bound; check it after assorted traffic.
+    #[test]
+    fn retention_permits_are_conserved() {
+        let pool = BufferPool::builder()
+            .bucket_sizes([64, 1024])
+            .max_idle_per_bucket(6)
+            .thread_cache_bytes(4 * 64)
+            .build()
+            .unwrap();
+        let mut held = Vec::new();
+        for round in 0..50usize {
+            for i in 0..(round % 9) {
+                held.push(pool.get(if i % 2 == 0 { 10 } else { 1000 }));
+            }
+            if round % 3 == 0 {
+                held.clear();
+            }
+            if round % 7 == 0 {
+                pool.trim();
+            }
+        }
+        held.clear();
+        let stats = pool.stats();
+        for (bucket, figures) in pool.shared().buckets.iter().zip(&stats.buckets) {
+            assert!(figures.idle as usize <= bucket.max_idle);
+        }
+        // Hand this thread's cache back, so that every permit is in the queue or free.
+        remove(pool.shared().id);
+        for bucket in pool.shared().buckets.iter() {
+            bucket.drain();
+            assert_eq!(bucket.free_permits(), bucket.max_idle);
+        }
     }
 }

@@ -1,22 +1,28 @@
-//! `BufferPool`: buckets of reusable, zeroed byte buffers.
+//! `BufferPool`: the facade that holds every public method of a pool, routes each get once, and adds the optional mechanisms.
+//!
+//! A get goes down the layers once and comes back: this file routes the size,
+//! charges the budget (`budget/`), takes the buffer from the thread cache
+//! (`local_cache.rs`), which falls back to the core (`shared.rs`), and records
+//! the guard for leak tracking (`leak.rs`). Nothing below calls back up here.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-
-use crossbeam_utils::CachePadded;
+use std::time::Duration;
 
 use crate::aligned_buf::AlignedBuf;
-use crate::bucket::Bucket;
-use crate::budget::Budget;
+use crate::background::Background;
+use crate::budget::{Budget, Charge};
 use crate::builder::BufferPoolBuilder;
 use crate::error::PoolError;
-use crate::leak::LeakTracker;
+#[cfg(feature = "async")]
+use crate::get_async::GetAsync;
+use crate::leak::{LeakReport, LeakTracker};
 use crate::local_cache;
 use crate::pooled_buf::PooledBuf;
-use crate::size_class::{OVERSIZED, SizeClasses};
-use crate::stats::{Counters, PoolStats, Totals};
-use crate::trim::IdleTrimmer;
+use crate::shared::Shared;
+use crate::size_class::OVERSIZED;
+use crate::stats::PoolStats;
+use crate::sync::Arc;
+use crate::trim;
 
 /// A pool of reusable byte buffers, sorted into buckets by size.
 ///
@@ -34,7 +40,7 @@ use crate::trim::IdleTrimmer;
 ///                      │             shared bucket (lock-free ArrayQueue)
 ///                      │                  │ empty
 ///                      ▼                  ▼
-///              size > largest bucket   allocate (aligned, zeroed)   
+///              size > largest bucket   allocate (aligned, zeroed)
 ///              ─► oversized: allocate, free on drop
 ///
 ///   drop(guard) ─► zero the bytes that could have been written
@@ -73,39 +79,18 @@ use crate::trim::IdleTrimmer;
 /// ```
 #[derive(Debug)]
 pub struct BufferPool {
-    pub(crate) shared: Arc<Shared>,
-    /// The background trim thread, stopped and joined on drop (`trim.rs`).
-    pub(crate) idle_trim: Option<IdleTrimmer>,
-}
-
-/// The state of a pool, shared with the thread caches.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    /// Tells this pool's thread caches apart from other pools'.
-    pub(crate) id: u64,
-    /// `buckets[i].size`, kept contiguous for routing.
-    pub(crate) classes: SizeClasses,
-    pub(crate) buckets: Box<[Bucket]>,
-    max_buffer_size: usize,
-    zero_on_drop: bool,
-    /// `Some` when leak tracking is on; off, it costs one branch per get and drop.
-    leaks: Option<Box<LeakTracker>>,
-    /// Bumped by `trim`; a thread cache that sees a new value frees its
-    /// buffers. Relaxed: it only asks for a flush, and the buffers are freed
-    /// by the thread that owns them.
-    pub(crate) trim_epoch: AtomicU64,
-    /// Counters of threads with a live cache for this pool.
-    threads: Mutex<Vec<Arc<CachePadded<Counters>>>>,
-    /// Counters of exited threads, and of operations that found no thread
-    /// cache (during thread teardown).
-    /// Padded: oversized gets write it, so it must not share a cache line
-    /// with the read-mostly fields that every get reads.
-    pub(crate) retired: CachePadded<Counters>,
-    /// The memory budget, if one was configured (`budget.rs`).
-    pub(crate) budget: Option<Budget>,
+    /// The core, shared with the thread caches and the idle-trim thread.
+    shared: Arc<Shared>,
     /// Neither a budget nor leak tracking: gets and drops take the plain
     /// path, with this one branch for both features.
     plain: bool,
+    /// The memory budget, if one was configured (`budget/`). Boxed: it is
+    /// large (a padded word and a mutex), and most pools have none.
+    pub(crate) budget: Option<Box<Budget>>,
+    /// `Some` when leak tracking is on; off, it costs one branch per get and drop.
+    leaks: Option<Box<LeakTracker>>,
+    /// The idle-trim thread, stopped and joined on drop (`trim.rs`).
+    _idle_trim: Option<Background>,
 }
 
 impl BufferPool {
@@ -145,32 +130,23 @@ impl BufferPool {
         BufferPoolBuilder::new()
     }
 
+    /// Assembles a pool from its checked parts (for the builder).
     pub(crate) fn from_parts(
-        buckets: Vec<Bucket>,
-        max_buffer_size: usize,
-        zero_on_drop: bool,
-        track_leaks: bool,
+        shared: Arc<Shared>,
         budget: Option<Budget>,
+        track_leaks: bool,
+        idle_trim: Option<Background>,
     ) -> Self {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
-        let shared = Shared {
-            id: NEXT_ID.fetch_add(1, Relaxed),
-            classes: SizeClasses::new(buckets.iter().map(|bucket| bucket.size).collect()),
-            retired: CachePadded::new(Counters::new(buckets.len())),
-            buckets: buckets.into_boxed_slice(),
-            max_buffer_size,
-            zero_on_drop,
-            plain: !track_leaks && budget.is_none(),
-            leaks: track_leaks.then(|| Box::new(LeakTracker::new())),
-            trim_epoch: AtomicU64::new(0),
-            threads: Mutex::new(Vec::new()),
-            budget,
-        };
         Self {
-            shared: Arc::new(shared),
-            idle_trim: None,
+            shared,
+            plain: !track_leaks && budget.is_none(),
+            budget: budget.map(Box::new),
+            leaks: track_leaks.then(|| Box::new(LeakTracker::new())),
+            _idle_trim: idle_trim,
         }
     }
+
+    // --- getting a buffer ---------------------------------------------------
 
     /// Takes a buffer of `size` bytes, all zero.
     ///
@@ -204,43 +180,11 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn get(&self, size: usize) -> PooledBuf<'_> {
-        match self.get_cached(size) {
+        let class = self.shared.classes.class_of(size);
+        match self.take_plain(size, class) {
             Some(buf) => buf,
-            None => self.get_slow(size),
+            None => self.get_slow(size, class),
         }
-    }
-
-    /// `get` past the fast path: misses, oversized requests, budgets, leak
-    /// tracking, and threads without a cache.
-    #[cold]
-    #[track_caller]
-    fn get_slow(&self, size: usize) -> PooledBuf<'_> {
-        let result = match &self.shared.budget {
-            None => self.take(size),
-            Some(budget) => self.get_waiting(budget, size, None),
-        };
-        match result {
-            Ok(buf) => buf,
-            Err(error) => get_failed(error),
-        }
-    }
-
-    /// The fast path of `get` and `try_get`: an idle buffer from this
-    /// thread's cache or the shared bucket, for a pool with neither a budget
-    /// nor leak tracking. `None` sends the caller down the full path. Returning
-    /// an `Option` (no error to carry) keeps the guard in registers.
-    #[inline]
-    fn get_cached(&self, size: usize) -> Option<PooledBuf<'_>> {
-        let shared = &*self.shared;
-        if !shared.plain {
-            return None;
-        }
-        let class = shared.classes.class_of(size);
-        if class == OVERSIZED {
-            return None;
-        }
-        let buf = local_cache::take_cached(&self.shared, usize::from(class), size)?;
-        Some(PooledBuf::new(self, buf, size, class))
     }
 
     /// Takes a buffer of `size` bytes, all zero, or returns an error. It never
@@ -279,56 +223,103 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
-        match self.get_cached(size) {
+        let class = self.shared.classes.class_of(size);
+        match self.take_plain(size, class) {
             Some(buf) => Ok(buf),
-            None => self.try_get_slow(size),
+            None => self.try_get_slow(size, class),
         }
     }
 
-    /// `try_get` past the fast path; see [`get_slow`](Self::get_slow).
-    #[cold]
+    /// Takes a buffer of `size` bytes, all zero, waiting up to `timeout` for
+    /// the [memory budget](crate::BufferPoolBuilder::memory_budget) to have
+    /// room for it.
+    ///
+    /// Waiting gets are served first come, first served: bytes given back go
+    /// to the oldest waiter first, and a later, smaller get does not overtake
+    /// it. A dropped guard wakes the waiter it makes room for at once. The
+    /// timeout is never cut short; it may run late by the time the thread
+    /// takes to be scheduled again.
+    ///
+    /// Without a budget it never waits, and behaves as
+    /// [`try_get`](Self::try_get).
+    ///
+    /// # Errors
+    ///
+    /// * [`PoolError::Timeout`] if the budget had no room for the buffer's
+    ///   capacity before `timeout` passed;
+    /// * [`PoolError::Closed`] if the pool is [closed](Self::close) before or
+    ///   while it waits;
+    /// * [`PoolError::ExceedsBudget`] at once if the capacity is above the
+    ///   whole budget;
+    /// * [`PoolError::TooLarge`] and [`PoolError::AllocFailed`] as for
+    ///   [`try_get`](Self::try_get).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mempool::{BufferPool, PoolError};
+    ///
+    /// let pool = BufferPool::builder().bucket_sizes([1024]).memory_budget(2048).build()?;
+    /// let a = pool.get_timeout(1000, Duration::from_secs(1))?;
+    /// let b = pool.get_timeout(1000, Duration::from_secs(1))?;
+    /// // The budget is spent: a third get waits 10 ms, then gives up.
+    /// let error = pool.get_timeout(1000, Duration::from_millis(10)).unwrap_err();
+    /// assert!(matches!(error, PoolError::Timeout { requested: 1024, .. }));
+    /// drop(a);
+    /// assert!(pool.get_timeout(1000, Duration::from_millis(10)).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[track_caller]
-    fn try_get_slow(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
-        match &self.shared.budget {
-            None => self.take(size),
-            Some(budget) => self.try_get_budgeted(budget, size),
+    pub fn get_timeout(&self, size: usize, timeout: Duration) -> Result<PooledBuf<'_>, PoolError> {
+        let class = self.shared.classes.class_of(size);
+        match &self.budget {
+            None => self.hand_out(size, class, Location::caller()),
+            Some(budget) => {
+                let charge =
+                    budget.charge_blocking(self.charge_for(size, class)?, Some(timeout))?;
+                self.hand_out_charged(charge, size, class, Location::caller())
+            }
         }
     }
 
-    /// Takes a buffer, with no regard to the memory budget.
-    #[inline]
+    /// Takes a buffer of `size` bytes, all zero, waiting without blocking the
+    /// thread for the [memory budget](crate::BufferPoolBuilder::memory_budget)
+    /// to have room for it.
+    ///
+    /// The wait is first come, first served together with the blocking gets.
+    /// It is cancellation-safe: dropping the future before it completes
+    /// removes it from the queue and refunds any bytes granted to it, so the
+    /// budget stays exact under `select!` or a runtime's timeout. Without a
+    /// budget the future is ready at its first poll.
+    ///
+    /// Works with any executor; it uses only `std::task::Waker`.
+    ///
+    /// # Errors
+    ///
+    /// The future resolves to the errors of
+    /// [`get_timeout`](Self::get_timeout), except `Timeout`: wrap it in your
+    /// runtime's timeout for that.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), mempool::PoolError> {
+    /// let pool = mempool::BufferPool::builder().memory_budget(1 << 20).build().unwrap();
+    /// let buf = pool.get_async(4000).await?;
+    /// assert_eq!(buf.len(), 4000);
+    /// # Ok(())
+    /// # }
+    /// # let waker = std::task::Waker::noop();
+    /// # let mut cx = std::task::Context::from_waker(&waker);
+    /// # let mut future = std::pin::pin!(demo());
+    /// # assert!(matches!(future.as_mut().poll(&mut cx), std::task::Poll::Ready(Ok(()))));
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     #[track_caller]
-    pub(crate) fn take(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
-        self.take_at(size, Location::caller())
-    }
-
-    /// `take`, recording `location` as the guard's call site when leak
-    /// tracking is on.
-    #[inline]
-    pub(crate) fn take_at(
-        &self,
-        size: usize,
-        location: &'static Location<'static>,
-    ) -> Result<PooledBuf<'_>, PoolError> {
-        let buf = self.take_plain(size)?;
-        if let Some(leaks) = &self.shared.leaks {
-            leaks.record(buf.aligned(), size, location);
-        }
-        Ok(buf)
-    }
-
-    /// The get itself: route, then take from the thread cache, the shared
-    /// bucket or the allocator. No budget, no leak tracking.
-    #[inline]
-    fn take_plain(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
-        let shared = &*self.shared;
-        let class = shared.classes.class_of(size);
-        let buf = if class == OVERSIZED {
-            self.get_oversized(size)?
-        } else {
-            local_cache::get(&self.shared, usize::from(class), size)?
-        };
-        Ok(PooledBuf::new(self, buf, size, class))
+    #[cfg(feature = "async")]
+    pub fn get_async(&self, size: usize) -> GetAsync<'_> {
+        GetAsync::new(self, size, Location::caller())
     }
 
     /// Takes a buffer that can hold at least `capacity` bytes, with length 0,
@@ -342,10 +333,16 @@ impl BufferPool {
     /// [`get`](Self::get) followed by [`PooledBuf::clear`], and counts in the
     /// stats as a get of `capacity` bytes.
     ///
+    /// With a [memory budget](BufferPoolBuilder::memory_budget), it waits as
+    /// [`get`](Self::get) does: in line, for as long as it takes.
+    ///
     /// # Panics
     ///
-    /// As [`get`](Self::get): above the maximum buffer size, or on allocation
-    /// failure (abort). [`try_get_empty`](Self::try_get_empty) returns errors.
+    /// As [`get`](Self::get): if `capacity` is above the maximum buffer size;
+    /// with a memory budget, if the buffer's capacity is above the whole
+    /// budget or the pool is [closed](Self::close) before or while it waits;
+    /// and on allocation failure (abort).
+    /// [`try_get_empty`](Self::try_get_empty) returns errors instead.
     ///
     /// # Examples
     ///
@@ -368,12 +365,14 @@ impl BufferPool {
     }
 
     /// Takes an empty buffer that can hold at least `capacity` bytes, or
-    /// returns an error; see [`get_empty`](Self::get_empty).
+    /// returns an error; see [`get_empty`](Self::get_empty). It never waits.
     ///
     /// # Errors
     ///
-    /// As [`try_get`](Self::try_get): [`PoolError::TooLarge`] or
-    /// [`PoolError::AllocFailed`].
+    /// As [`try_get`](Self::try_get): [`PoolError::TooLarge`],
+    /// [`PoolError::AllocFailed`], and with a memory budget
+    /// [`PoolError::Exhausted`], [`PoolError::ExceedsBudget`] and
+    /// [`PoolError::Closed`].
     ///
     /// # Examples
     ///
@@ -383,74 +382,75 @@ impl BufferPool {
     /// assert!(pool.try_get_empty(usize::MAX).is_err());
     /// # Ok::<(), mempool::PoolError>(())
     /// ```
+    #[track_caller]
     pub fn try_get_empty(&self, capacity: usize) -> Result<PooledBuf<'_>, PoolError> {
         let mut buf = self.try_get(capacity)?;
         buf.clear();
         Ok(buf)
     }
 
-    #[cold]
-    fn get_oversized(&self, size: usize) -> Result<AlignedBuf, PoolError> {
-        let shared = &*self.shared;
-        if size > shared.max_buffer_size {
-            return Err(PoolError::TooLarge {
-                requested: size,
-                max: shared.max_buffer_size,
-            });
+    // --- the memory budget --------------------------------------------------
+
+    /// Closes the pool's memory budget: every waiting get fails at once with
+    /// [`PoolError::Closed`], and so does every later get. Guards still out
+    /// may be dropped as usual, and their bytes are refunded. Calling it again
+    /// does nothing.
+    ///
+    /// A pool without a memory budget has no waiters and no state to close:
+    /// there, `close` does nothing and gets keep working, so that an
+    /// unbudgeted get pays no check for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mempool::{BufferPool, PoolError};
+    ///
+    /// let pool = BufferPool::builder().memory_budget(1 << 20).build()?;
+    /// let held = pool.get(100);
+    /// pool.close();
+    /// assert!(pool.is_closed());
+    /// assert_eq!(pool.try_get(100).unwrap_err(), PoolError::Closed);
+    /// drop(held); // still fine
+    /// assert_eq!(pool.stats().budget.unwrap().in_use, 0);
+    /// # Ok::<(), mempool::BuildError>(())
+    /// ```
+    pub fn close(&self) {
+        if let Some(budget) = &self.budget {
+            budget.close();
         }
-        let buf = AlignedBuf::try_zeroed(size).ok_or(PoolError::AllocFailed { size })?;
-        // Oversized gets are rare and cost an allocation; a shared counter is fine.
-        let counters = &shared.retired;
-        counters.oversized_gets.add_shared(1);
-        counters.oversized_bytes_out.add_shared(size as u64);
-        counters.bytes_requested.add_shared(size as u64);
-        Ok(buf)
     }
 
-    /// Takes back the buffer of a dropped guard. `dirty` bytes from the start
-    /// may have been written.
-    #[inline]
-    pub(crate) fn put(&self, buf: AlignedBuf, class: u8, dirty: usize) {
-        if self.shared.plain {
-            self.put_plain(buf, class, dirty);
-        } else {
-            self.put_tracked(buf, class, dirty);
-        }
+    /// Whether [`close`](Self::close) was called on a pool with a memory
+    /// budget. Always `false` for a pool without one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::new();
+    /// pool.close();
+    /// assert!(!pool.is_closed()); // no budget: nothing to close
+    /// ```
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.budget.as_deref().is_some_and(Budget::is_closed)
     }
 
-    /// `put` for a pool with leak tracking or a budget.
-    #[cold]
-    #[inline(never)]
-    fn put_tracked(&self, buf: AlignedBuf, class: u8, dirty: usize) {
-        let shared = &*self.shared;
-        if let Some(leaks) = &shared.leaks {
-            leaks.forget(&buf);
-        }
-        // Refunds the capacity once the buffer is back, even when unwinding.
-        let _refund = shared
-            .budget
-            .as_ref()
-            .map(|budget| budget.refund_on_drop(buf.capacity() as u64));
-        self.put_plain(buf, class, dirty);
+    /// The memory budget, in bytes, if the pool has one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::builder().memory_budget(5 << 30).build()?;
+    /// assert_eq!(pool.memory_budget(), Some(5 << 30));
+    /// assert_eq!(mempool::BufferPool::new().memory_budget(), None);
+    /// # Ok::<(), mempool::BuildError>(())
+    /// ```
+    #[must_use]
+    pub fn memory_budget(&self) -> Option<u64> {
+        self.budget.as_deref().map(Budget::limit)
     }
 
-    /// The put itself: zero, then hand to the thread cache or free.
-    #[inline]
-    fn put_plain(&self, mut buf: AlignedBuf, class: u8, dirty: usize) {
-        let shared = &*self.shared;
-        if class == OVERSIZED {
-            let size = buf.capacity() as u64;
-            drop(buf);
-            shared.retired.oversized_puts.add_shared(1);
-            shared.retired.oversized_bytes_back.add_shared(size);
-            return;
-        }
-        // A guard that was only read skips the call into `memset`.
-        if shared.zero_on_drop && dirty > 0 {
-            buf.as_mut_slice()[..dirty].fill(0);
-        }
-        local_cache::put(&self.shared, usize::from(class), buf);
-    }
+    // --- giving memory back -------------------------------------------------
 
     /// Frees the idle buffers in the shared buckets and in the calling
     /// thread's cache, and returns the number of bytes freed.
@@ -469,20 +469,42 @@ impl BufferPool {
     /// assert_eq!(pool.stats().bytes_retained, 0);
     /// ```
     pub fn trim(&self) -> u64 {
-        let shared = &*self.shared;
-        let mut freed_bytes =
-            local_cache::with_cache(&self.shared, |cache| cache.flush(shared)).unwrap_or(0);
-        // Ask the other threads' caches to flush at their next use.
-        shared.trim_epoch.fetch_add(1, Relaxed);
-        for (index, bucket) in shared.buckets.iter().enumerate() {
-            let freed = bucket.drain();
-            shared.retired.classes[index]
-                .trimmed
-                .add_shared(freed as u64);
-            freed_bytes += (freed * bucket.size) as u64;
-        }
-        freed_bytes
+        trim::trim(&self.shared)
     }
+
+    /// Frees idle buffers until the bytes the pool retains fall to `floor` or
+    /// below, and returns the bytes freed. Guards in use are not touched.
+    ///
+    /// It frees from the shared buckets first, the largest buffers that fit in
+    /// the excess first, so that few frees give back much memory. If those do
+    /// not reach the floor, the rest is in thread caches: it flushes the
+    /// calling thread's cache now and asks every other thread to flush its own
+    /// at its next use of the pool (each holds at most
+    /// [`thread_cache_bytes`](crate::BufferPoolBuilder::thread_cache_bytes) per
+    /// bucket). Those later frees are not in the returned figure.
+    ///
+    /// `trim_to(0)` is [`trim`](Self::trim) when the shared buckets hold
+    /// everything.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = mempool::BufferPool::builder()
+    ///     .bucket_sizes([1024])
+    ///     .thread_cache_bytes(0)
+    ///     .build()?;
+    /// let burst: Vec<_> = (0..8).map(|_| pool.get(1000)).collect();
+    /// drop(burst);
+    /// assert_eq!(pool.stats().bytes_retained, 8 * 1024);
+    /// assert_eq!(pool.trim_to(3 * 1024), 5 * 1024);
+    /// assert_eq!(pool.stats().bytes_retained, 3 * 1024);
+    /// # Ok::<(), mempool::BuildError>(())
+    /// ```
+    pub fn trim_to(&self, floor: u64) -> u64 {
+        trim::trim_to(&self.shared, floor)
+    }
+
+    // --- looking in ---------------------------------------------------------
 
     /// Returns a snapshot of this pool's counters.
     ///
@@ -501,7 +523,56 @@ impl BufferPool {
     /// ```
     #[must_use]
     pub fn stats(&self) -> PoolStats {
-        self.shared.stats()
+        let mut stats = self.shared.stats();
+        stats.budget = self.budget.as_deref().map(Budget::stats);
+        stats
+    }
+
+    /// Lists the guards alive for at least `older_than`, oldest first, with
+    /// the call site that took each one.
+    ///
+    /// Only a pool built with
+    /// [`track_leaks(true)`](crate::BufferPoolBuilder::track_leaks) records
+    /// guards; for any other pool this returns an empty list. A guard that was
+    /// `mem::forget`-ten stays listed for the life of the pool. This locks each
+    /// of the pool's 16 leak shards in turn: it is meant for a periodic check
+    /// or a debug endpoint, not for every operation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = mempool::BufferPool::builder().track_leaks(true).build()?;
+    /// std::mem::forget(pool.get(100)); // a leak
+    /// let held = pool.get(100);        // alive, but young
+    ///
+    /// std::thread::sleep(Duration::from_millis(20));
+    /// drop(held);
+    /// let leaks = pool.leaks(Duration::from_millis(10));
+    /// assert_eq!(leaks.len(), 1);
+    /// assert_eq!(leaks[0].location.line(), line!() - 7);
+    /// # Ok::<(), mempool::BuildError>(())
+    /// ```
+    #[must_use]
+    pub fn leaks(&self, older_than: Duration) -> Vec<LeakReport> {
+        match &self.leaks {
+            Some(tracker) => tracker.older_than(older_than),
+            None => Vec::new(),
+        }
+    }
+
+    /// Whether this pool records where its guards were taken; see
+    /// [`BufferPoolBuilder::track_leaks`](crate::BufferPoolBuilder::track_leaks).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!mempool::BufferPool::new().tracks_leaks());
+    /// ```
+    #[must_use]
+    pub fn tracks_leaks(&self) -> bool {
+        self.leaks.is_some()
     }
 
     /// The bucket sizes, smallest first.
@@ -529,12 +600,143 @@ impl BufferPool {
         self.shared.zero_on_drop
     }
 
-    pub(crate) fn leak_tracker(&self) -> Option<&LeakTracker> {
-        self.shared.leaks.as_deref()
+    // --- the layers below ---------------------------------------------------
+
+    /// The fast path of `get` and `try_get`: an idle buffer from this
+    /// thread's cache or the shared bucket, for a pool with neither a budget
+    /// nor leak tracking. `None` sends the caller down the full path.
+    /// Returning an `Option` (no error to carry) keeps the guard in registers.
+    #[inline]
+    fn take_plain(&self, size: usize, class: u8) -> Option<PooledBuf<'_>> {
+        if !self.plain || class == OVERSIZED {
+            return None;
+        }
+        let buf = local_cache::take(&self.shared, usize::from(class), size)?;
+        Some(PooledBuf::new(self, buf, size, class))
     }
 
-    #[cfg(test)]
-    pub(crate) fn shared(&self) -> &Shared {
+    /// `get` past the fast path: misses, oversized requests, budgets, leak
+    /// tracking, and threads without a cache.
+    #[cold]
+    #[track_caller]
+    fn get_slow(&self, size: usize, class: u8) -> PooledBuf<'_> {
+        let location = Location::caller();
+        let result = match &self.budget {
+            None => self.hand_out(size, class, location),
+            Some(budget) => self.charge_for(size, class).and_then(|bytes| {
+                let charge = budget.charge_blocking(bytes, None)?;
+                self.hand_out_charged(charge, size, class, location)
+            }),
+        };
+        match result {
+            Ok(buf) => buf,
+            Err(error) => get_failed(error),
+        }
+    }
+
+    /// `try_get` past the fast path; see [`get_slow`](Self::get_slow).
+    #[cold]
+    #[track_caller]
+    fn try_get_slow(&self, size: usize, class: u8) -> Result<PooledBuf<'_>, PoolError> {
+        match &self.budget {
+            None => self.hand_out(size, class, Location::caller()),
+            Some(budget) => {
+                let charge = budget.try_charge(self.charge_for(size, class)?)?;
+                self.hand_out_charged(charge, size, class, Location::caller())
+            }
+        }
+    }
+
+    /// The bytes a get of `size` (routed to `class`) charges: the capacity
+    /// of the buffer it would hand out. Fails for sizes above the maximum
+    /// buffer size, before any budget is touched.
+    pub(crate) fn charge_for(&self, size: usize, class: u8) -> Result<u64, PoolError> {
+        if class != OVERSIZED {
+            return Ok(self.shared.buckets[usize::from(class)].size as u64);
+        }
+        if size > self.shared.max_buffer_size {
+            return Err(PoolError::TooLarge {
+                requested: size,
+                max: self.shared.max_buffer_size,
+            });
+        }
+        Ok(size as u64)
+    }
+
+    /// Hands out a guard for `size` bytes of bucket `class`, with no regard
+    /// to the budget: takes or allocates the buffer, and records `location`
+    /// when leak tracking is on.
+    pub(crate) fn hand_out(
+        &self,
+        size: usize,
+        class: u8,
+        location: &'static Location<'static>,
+    ) -> Result<PooledBuf<'_>, PoolError> {
+        let buf = if class == OVERSIZED {
+            self.shared.allocate_oversized(size)?
+        } else {
+            local_cache::take_or_allocate(&self.shared, usize::from(class), size)?
+        };
+        if let Some(leaks) = &self.leaks {
+            leaks.record(&buf, size, location);
+        }
+        Ok(PooledBuf::new(self, buf, size, class))
+    }
+
+    /// [`hand_out`](Self::hand_out) for a get that holds a budget charge: the
+    /// guard's drop will refund it. If the buffer cannot be had, the charge
+    /// drops and refunds itself.
+    pub(crate) fn hand_out_charged(
+        &self,
+        charge: Charge<'_>,
+        size: usize,
+        class: u8,
+        location: &'static Location<'static>,
+    ) -> Result<PooledBuf<'_>, PoolError> {
+        let buf = self.hand_out(size, class, location)?;
+        charge.commit();
+        Ok(buf)
+    }
+
+    /// Takes back the buffer of a dropped guard (its `Drop`). `dirty` bytes
+    /// from the start may have been written.
+    #[inline]
+    pub(crate) fn put(&self, buf: AlignedBuf, class: u8, dirty: usize) {
+        if self.plain {
+            self.put_untracked(buf, class, dirty);
+        } else {
+            self.put_tracked(buf, class, dirty);
+        }
+    }
+
+    /// `put` for a pool with leak tracking or a budget.
+    #[cold]
+    #[inline(never)]
+    fn put_tracked(&self, buf: AlignedBuf, class: u8, dirty: usize) {
+        if let Some(leaks) = &self.leaks {
+            leaks.forget(&buf);
+        }
+        // Refunds the capacity once the buffer is back, even when unwinding.
+        let _refund = self
+            .budget
+            .as_ref()
+            .map(|budget| budget.refund_on_drop(buf.capacity() as u64));
+        self.put_untracked(buf, class, dirty);
+    }
+
+    /// The put itself: scrub, then keep (or discard) it, or free it if oversized.
+    #[inline]
+    fn put_untracked(&self, mut buf: AlignedBuf, class: u8, dirty: usize) {
+        if class == OVERSIZED {
+            self.shared.free_oversized(buf);
+            return;
+        }
+        self.shared.scrub(&mut buf, dirty);
+        local_cache::keep(&self.shared, usize::from(class), buf);
+    }
+
+    /// The core, for the builder's idle trimmer and the unit tests.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }
 }
@@ -567,186 +769,5 @@ impl Drop for BufferPool {
         // Free this thread's cached buffers now; other threads free theirs when
         // they exit or next use any pool.
         local_cache::remove(self.shared.id);
-    }
-}
-
-impl Shared {
-    fn threads(&self) -> MutexGuard<'_, Vec<Arc<CachePadded<Counters>>>> {
-        // The list stays consistent even if a holder panicked: every update is
-        // a single push or remove.
-        self.threads.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Sums the counters of every thread into a snapshot.
-    pub(crate) fn stats(&self) -> PoolStats {
-        let mut totals = Totals::new(self.buckets.len());
-        {
-            let threads = self.threads();
-            totals.add(&self.retired);
-            for counters in threads.iter() {
-                totals.add(counters);
-            }
-        }
-        let mut stats = totals.snapshot(
-            self.buckets
-                .iter()
-                .map(|bucket| (bucket.size, bucket.max_idle)),
-        );
-        stats.budget = self.budget.as_ref().map(Budget::stats);
-        stats
-    }
-
-    /// Makes `counters` visible to `stats()`.
-    pub(crate) fn register(&self, counters: Arc<CachePadded<Counters>>) {
-        self.threads().push(counters);
-    }
-
-    /// Folds a departing thread's counters into `retired`. Both happen under
-    /// the lock, so a concurrent `stats()` counts them exactly once.
-    pub(crate) fn retire(&self, counters: &Arc<CachePadded<Counters>>) {
-        let mut threads = self.threads();
-        self.retired.absorb(counters);
-        threads.retain(|other| !Arc::ptr_eq(other, counters));
-    }
-
-    /// A fresh, zeroed buffer for bucket `index`.
-    pub(crate) fn allocate(&self, index: usize) -> Result<AlignedBuf, PoolError> {
-        let size = self.buckets[index].size;
-        AlignedBuf::try_zeroed(size).ok_or(PoolError::AllocFailed { size })
-    }
-
-    /// A get for a thread without a cache: the shared queue only.
-    #[cold]
-    pub(crate) fn get_uncached(&self, index: usize, size: usize) -> Result<AlignedBuf, PoolError> {
-        let bucket = &self.buckets[index];
-        let buf = match bucket.pop_idle() {
-            Some(buf) => {
-                bucket.release(1);
-                buf
-            }
-            None => {
-                let buf = self.allocate(index)?;
-                self.retired.classes[index].misses.add_shared(1);
-                buf
-            }
-        };
-        self.count_uncached_get(index, size);
-        Ok(buf)
-    }
-
-    /// Counts a get made without a thread cache.
-    pub(crate) fn count_uncached_get(&self, index: usize, size: usize) {
-        self.retired.classes[index].gets.add_shared(1);
-        self.retired.bytes_requested.add_shared(size as u64);
-    }
-
-    /// A put for a thread without a cache: the shared queue only.
-    #[cold]
-    pub(crate) fn put_uncached(&self, index: usize, buf: AlignedBuf) {
-        let bucket = &self.buckets[index];
-        let counters = &self.retired.classes[index];
-        counters.puts.add_shared(1);
-        if bucket.acquire(1) == 1 {
-            bucket.push_idle(buf);
-        } else {
-            counters.discarded.add_shared(1);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Many threads trading buffers: afterwards every permit is back (free or
-    /// held by a queued buffer), none was created, and the queue never held
-    /// more than the bound.
-    #[test]
-    fn retention_permits_are_conserved_across_threads() {
-        // Buffers cross threads through the channel, so the pool is a
-        // `static`; and the threads are spawned, not scoped, because a joined
-        // spawned thread has also run its thread-local destructors, which hand
-        // its cache back.
-        static POOL: std::sync::OnceLock<BufferPool> = std::sync::OnceLock::new();
-        let pool = POOL.get_or_init(|| {
-            BufferPool::builder()
-                .bucket_sizes([64, 4096])
-                .max_idle_per_bucket(5)
-                .thread_cache_bytes(3 * 64)
-                .build()
-                .unwrap()
-        });
-        let (tx, rx) = std::sync::mpsc::sync_channel::<PooledBuf<'static>>(8);
-        let mut threads = vec![std::thread::spawn(move || rx.into_iter().for_each(drop))];
-        for t in 0..6 {
-            let tx = tx.clone();
-            threads.push(std::thread::spawn(move || {
-                for round in 0..300usize {
-                    let held: Vec<_> = (0..(round + t) % 7)
-                        .map(|i| pool.get(if i % 2 == 0 { 10 } else { 3000 }))
-                        .collect();
-                    if round % 5 == 0 {
-                        held.into_iter().for_each(|buf| tx.send(buf).unwrap());
-                    }
-                    if round % 50 == 0 {
-                        pool.trim();
-                    }
-                }
-                // Exit holding spare permits: the buffers go to the consumer.
-                drop(pool.get(10));
-                drop(pool.get(3000));
-                for size in [10, 3000] {
-                    tx.send(pool.get(size)).unwrap();
-                }
-            }));
-        }
-        drop(tx);
-        for thread in threads {
-            thread.join().unwrap();
-        }
-        // The workers exited, so their caches are in the queues; drain this
-        // thread's too.
-        local_cache::remove(pool.shared().id);
-        let stats = pool.stats();
-        for (bucket, figures) in pool.shared().buckets.iter().zip(&stats.buckets) {
-            let queued = bucket.drain();
-            assert!(queued <= bucket.max_idle, "{figures:?}");
-            assert_eq!(bucket.free_permits(), bucket.max_idle, "{figures:?}");
-        }
-    }
-
-    /// Permits held by nobody plus idle buffers plus what this thread's cache
-    /// holds must always equal the bound; check it after assorted traffic.
-    #[test]
-    fn retention_permits_are_conserved() {
-        let pool = BufferPool::builder()
-            .bucket_sizes([64, 1024])
-            .max_idle_per_bucket(6)
-            .thread_cache_bytes(4 * 64)
-            .build()
-            .unwrap();
-        let mut held = Vec::new();
-        for round in 0..50usize {
-            for i in 0..(round % 9) {
-                held.push(pool.get(if i % 2 == 0 { 10 } else { 1000 }));
-            }
-            if round % 3 == 0 {
-                held.clear();
-            }
-            if round % 7 == 0 {
-                pool.trim();
-            }
-        }
-        held.clear();
-        let stats = pool.stats();
-        for (bucket, figures) in pool.shared().buckets.iter().zip(&stats.buckets) {
-            assert!(figures.idle as usize <= bucket.max_idle);
-        }
-        // Hand this thread's cache back, so that every permit is in the queue or free.
-        local_cache::remove(pool.shared().id);
-        for bucket in pool.shared().buckets.iter() {
-            bucket.drain();
-            assert_eq!(bucket.free_permits(), bucket.max_idle);
-        }
     }
 }

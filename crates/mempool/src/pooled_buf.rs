@@ -257,11 +257,6 @@ impl<'p> PooledBuf<'p> {
         self.written = self.written.max(len);
     }
 
-    /// The allocation behind this guard (for leak tracking, keyed by address).
-    pub(crate) fn aligned(&self) -> &AlignedBuf {
-        &self.buf
-    }
-
     /// The pool this buffer returns to.
     #[inline]
     #[must_use]

@@ -1,0 +1,204 @@
+//! The core of a pool: its buckets, routing table, thread registry and counters, and the uncached get and put.
+//!
+//! `Shared` is what every thread cache and background thread holds (through an
+//! `Arc`); the facade `BufferPool` adds the optional mechanisms (budget, leak
+//! tracking) on top. Nothing here knows about them, or about the facade.
+//!
+//! # Vocabulary
+//!
+//! Each internal verb on the get and put paths means one thing, in every file:
+//!
+//! * **route**: map a requested size to its bucket index, its *class*
+//!   ([`SizeClasses::class_of`]); done once per get, by the facade.
+//! * **take**: remove an idle buffer from a thread's stack or a shared queue.
+//!   It never allocates; `None` means there was none. It counts the get.
+//! * **allocate**: make a fresh, zeroed heap buffer, on a miss or for an
+//!   oversized request. It counts the get and the miss.
+//! * **scrub**: zero the prefix of a returned buffer that may have been written.
+//! * **keep**: hold a returned buffer in a thread's stack or a shared queue,
+//!   under a retention permit; without one, **discard** it (free, counted).
+//! * **spill**: move the older half of a full stack to the shared queue.
+//! * **acquire** / **release**: take or give back retention permits (`bucket.rs`).
+//! * **flush**: free everything a thread cache holds; **drain**: free everything
+//!   a shared queue holds; **free**: free idle buffers one at a time (trim).
+//! * **charge** / **refund**: take or give back bytes of the memory budget.
+//! * **record** / **forget**: add or remove a live guard in the leak tracker.
+//! * **count**: bump a counter; nothing else.
+//!
+//! The public verbs (`get`, `put` by a guard's drop, `trim`) belong to the
+//! facade, `pool.rs`, and the guard, `pooled_buf.rs`.
+
+use crossbeam_utils::CachePadded;
+
+use crate::aligned_buf::AlignedBuf;
+use crate::bucket::Bucket;
+use crate::counters::{Counters, Totals};
+use crate::error::PoolError;
+use crate::size_class::SizeClasses;
+use crate::stats::PoolStats;
+use crate::sync::{Arc, AtomicU64, Mutex, MutexGuard, PoisonError, Relaxed};
+
+/// The state of a pool, shared with the thread caches.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Tells this pool's thread caches apart from other pools'.
+    pub(crate) id: u64,
+    /// `buckets[i].size`, kept contiguous for routing.
+    pub(crate) classes: SizeClasses,
+    pub(crate) buckets: Box<[Bucket]>,
+    pub(crate) max_buffer_size: usize,
+    pub(crate) zero_on_drop: bool,
+    /// Bumped by a trim; a thread cache that sees a new value flushes itself.
+    /// Relaxed: it only asks for a flush, and the buffers are freed by the
+    /// thread that owns them.
+    pub(crate) trim_epoch: AtomicU64,
+    /// Counters of threads with a live cache for this pool.
+    threads: Mutex<Vec<Arc<CachePadded<Counters>>>>,
+    /// Counters of exited threads, and of operations that found no thread
+    /// cache (during thread teardown).
+    /// Padded: oversized gets write it, so it must not share a cache line
+    /// with the read-mostly fields that every get reads.
+    pub(crate) retired: CachePadded<Counters>,
+}
+
+impl Shared {
+    /// A pool's core over `buckets` (ascending sizes, checked by the builder).
+    pub(crate) fn new(buckets: Vec<Bucket>, max_buffer_size: usize, zero_on_drop: bool) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        Self {
+            id: NEXT_ID.fetch_add(1, Relaxed),
+            classes: SizeClasses::new(buckets.iter().map(|bucket| bucket.size).collect()),
+            retired: CachePadded::new(Counters::new(buckets.len())),
+            buckets: buckets.into_boxed_slice(),
+            max_buffer_size,
+            zero_on_drop,
+            trim_epoch: AtomicU64::new(0),
+            threads: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn threads(&self) -> MutexGuard<'_, Vec<Arc<CachePadded<Counters>>>> {
+        // The list stays consistent even if a holder panicked: every update is
+        // a single push or remove.
+        self.threads.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sums the counters of every thread into a snapshot (without the
+    /// budget's figures, which the facade adds).
+    pub(crate) fn stats(&self) -> PoolStats {
+        let mut totals = Totals::new(self.buckets.len());
+        {
+            let threads = self.threads();
+            totals.add(&self.retired);
+            for counters in threads.iter() {
+                totals.add(counters);
+            }
+        }
+        totals.snapshot(
+            self.buckets
+                .iter()
+                .map(|bucket| (bucket.size, bucket.max_idle)),
+        )
+    }
+
+    /// Makes `counters` visible to `stats()`.
+    pub(crate) fn register(&self, counters: Arc<CachePadded<Counters>>) {
+        self.threads().push(counters);
+    }
+
+    /// Folds a departing thread's counters into `retired`. Both happen under
+    /// the lock, so a concurrent `stats()` counts them exactly once.
+    pub(crate) fn retire(&self, counters: &Arc<CachePadded<Counters>>) {
+        let mut threads = self.threads();
+        self.retired.absorb(counters);
+        threads.retain(|other| !Arc::ptr_eq(other, counters));
+    }
+
+    /// A fresh, zeroed buffer for bucket `class`. Counts nothing: the caller
+    /// counts the get and the miss in its own block.
+    pub(crate) fn allocate(&self, class: usize) -> Result<AlignedBuf, PoolError> {
+        let size = self.buckets[class].size;
+        AlignedBuf::try_zeroed(size).ok_or(PoolError::AllocFailed { size })
+    }
+
+    /// A fresh buffer of exactly `size` bytes, above the largest bucket, and
+    /// counts the get.
+    #[cold]
+    pub(crate) fn allocate_oversized(&self, size: usize) -> Result<AlignedBuf, PoolError> {
+        if size > self.max_buffer_size {
+            return Err(PoolError::TooLarge {
+                requested: size,
+                max: self.max_buffer_size,
+            });
+        }
+        let buf = AlignedBuf::try_zeroed(size).ok_or(PoolError::AllocFailed { size })?;
+        // Oversized gets are rare and cost an allocation; a shared counter is fine.
+        let counters = &self.retired;
+        counters.oversized_gets.add_shared(1);
+        counters.oversized_bytes_out.add_shared(size as u64);
+        counters.bytes_requested.add_shared(size as u64);
+        Ok(buf)
+    }
+
+    /// Frees a returned oversized buffer and counts the put.
+    pub(crate) fn free_oversized(&self, buf: AlignedBuf) {
+        let size = buf.capacity() as u64;
+        drop(buf);
+        self.retired.oversized_puts.add_shared(1);
+        self.retired.oversized_bytes_back.add_shared(size);
+    }
+
+    /// Zeroes the first `dirty` bytes of a returned buffer, unless zeroing is
+    /// off. A guard that was only read (`dirty == 0`) skips the call into
+    /// `memset`.
+    #[inline]
+    pub(crate) fn scrub(&self, buf: &mut AlignedBuf, dirty: usize) {
+        if self.zero_on_drop && dirty > 0 {
+            buf.as_mut_slice()[..dirty].fill(0);
+        }
+    }
+
+    /// A get for a thread without a cache: take from the shared queue, or
+    /// allocate; counts in the shared block.
+    #[cold]
+    pub(crate) fn take_or_allocate_uncached(
+        &self,
+        class: usize,
+        size: usize,
+    ) -> Result<AlignedBuf, PoolError> {
+        let bucket = &self.buckets[class];
+        let buf = match bucket.pop_idle() {
+            Some(buf) => {
+                bucket.release(1);
+                buf
+            }
+            None => {
+                let buf = self.allocate(class)?;
+                self.retired.classes[class].misses.add_shared(1);
+                buf
+            }
+        };
+        self.count_uncached_get(class, size);
+        Ok(buf)
+    }
+
+    /// Counts a get made without a thread cache.
+    pub(crate) fn count_uncached_get(&self, class: usize, size: usize) {
+        self.retired.classes[class].gets.add_shared(1);
+        self.retired.bytes_requested.add_shared(size as u64);
+    }
+
+    /// A put for a thread without a cache: keep the scrubbed buffer in the
+    /// shared queue, or discard it.
+    #[cold]
+    pub(crate) fn keep_uncached(&self, class: usize, buf: AlignedBuf) {
+        let bucket = &self.buckets[class];
+        let counters = &self.retired.classes[class];
+        counters.puts.add_shared(1);
+        if bucket.acquire(1) == 1 {
+            bucket.push_idle(buf);
+        } else {
+            counters.discarded.add_shared(1);
+        }
+    }
+}
