@@ -5,7 +5,7 @@
 //!
 //! * **Alignment.** Buffers below 64 KiB start on a 64-byte boundary. An
 //!   unaligned 1 KiB write+zero measured 1.6x slower than an aligned one on
-//!   this kind of machine (`shared/notes/peers.md`); `Vec<u8>` only promises
+//!   this kind of machine (`docs/peers.md`); `Vec<u8>` only promises
 //!   1-byte alignment (glibc gives 16). From 64 KiB up, alignment no longer
 //!   shows in the timings, so those buffers ask for 16 bytes only (see below).
 //! * **Fallible, lazily zeroed allocation.** `alloc_zeroed` returns null

@@ -1,11 +1,10 @@
 //! One bucket: the shared idle queue of one buffer size and its retention bound.
 
-use crate::sync::{AtomicUsize, Relaxed};
-
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 
 use crate::aligned_buf::AlignedBuf;
+use crate::sync::{AtomicUsize, Relaxed};
 
 /// The idle buffers of one size, shared by all threads.
 ///

@@ -1,5 +1,4 @@
-//! `bytes` interop (feature `bytes`): [`BufMut`] for [`PooledBuf`], and
-//! [`PooledBuf::freeze`] into a zero-copy [`Bytes`].
+//! `bytes` interop (feature `bytes`): [`BufMut`] for [`PooledBuf`], and [`PooledBuf::freeze`] into a zero-copy [`Bytes`].
 //!
 //! `BufMut` appends within the capacity, exactly like the `io::Write`
 //! implementation: `remaining_mut()` is `capacity() - len()` and never grows,

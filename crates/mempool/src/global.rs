@@ -51,10 +51,17 @@ pub fn init_global(pool: BufferPool) -> Result<&'static BufferPool, BufferPool> 
 /// Takes a zeroed buffer of `size` bytes from the global pool; see
 /// [`BufferPool::get`].
 ///
+/// If the global pool was installed with a
+/// [memory budget](crate::BufferPoolBuilder::memory_budget) ([`init_global`]),
+/// this waits, in line, for as long as it takes for the buffer's capacity to
+/// fit; the default global pool has no budget and never waits.
+///
 /// # Panics
 ///
-/// Panics if `size` is above the maximum buffer size (1 GiB by default), and
-/// aborts through [`handle_alloc_error`](std::alloc::handle_alloc_error) if the
+/// Panics if `size` is above the maximum buffer size (1 GiB by default), and,
+/// with a memory budget, if the buffer's capacity is above the whole budget
+/// or the pool is [closed](BufferPool::close) before or while it waits. Aborts
+/// through [`handle_alloc_error`](std::alloc::handle_alloc_error) if the
 /// allocation fails. [`try_get_buffer`] returns errors instead.
 ///
 /// # Examples
@@ -70,12 +77,15 @@ pub fn get_buffer(size: usize) -> PooledBuf<'static> {
 }
 
 /// Takes a zeroed buffer of `size` bytes from the global pool, or returns an
-/// error; it never panics. See [`BufferPool::try_get`].
+/// error; it never panics or waits. See [`BufferPool::try_get`].
 ///
 /// # Errors
 ///
 /// [`PoolError::TooLarge`] above the maximum buffer size,
-/// [`PoolError::AllocFailed`] when the allocator fails.
+/// [`PoolError::AllocFailed`] when the allocator fails; and if the global
+/// pool has a memory budget, [`PoolError::Exhausted`] when the capacity does
+/// not fit now, [`PoolError::ExceedsBudget`] when it is above the whole
+/// budget, and [`PoolError::Closed`] after [`BufferPool::close`].
 ///
 /// # Examples
 ///
@@ -94,11 +104,14 @@ pub fn try_get_buffer(size: usize) -> Result<PooledBuf<'static>, PoolError> {
 }
 
 /// Takes an empty buffer of at least `capacity` bytes from the global pool,
-/// to be filled by appending; see [`BufferPool::get_empty`].
+/// to be filled by appending; see [`BufferPool::get_empty`]. With a memory
+/// budget it waits as [`get_buffer`] does, for as long as it takes.
 ///
 /// # Panics
 ///
-/// As [`get_buffer`]; [`try_get_empty_buffer`] returns errors instead.
+/// As [`get_buffer`]: above the maximum buffer size; with a memory budget,
+/// for a capacity above the whole budget or a closed pool; and it aborts on
+/// allocation failure. [`try_get_empty_buffer`] returns errors instead.
 ///
 /// # Examples
 ///
@@ -120,8 +133,9 @@ pub fn get_empty_buffer(capacity: usize) -> PooledBuf<'static> {
 ///
 /// # Errors
 ///
-/// [`PoolError::TooLarge`] above the maximum buffer size,
-/// [`PoolError::AllocFailed`] when the allocator fails.
+/// As [`try_get_buffer`]: [`PoolError::TooLarge`], [`PoolError::AllocFailed`],
+/// and with a memory budget [`PoolError::Exhausted`],
+/// [`PoolError::ExceedsBudget`] and [`PoolError::Closed`].
 ///
 /// # Examples
 ///
@@ -130,6 +144,7 @@ pub fn get_empty_buffer(capacity: usize) -> PooledBuf<'static> {
 /// assert!(mempool::try_get_empty_buffer(usize::MAX).is_err());
 /// # Ok::<(), mempool::PoolError>(())
 /// ```
+#[track_caller]
 pub fn try_get_empty_buffer(capacity: usize) -> Result<PooledBuf<'static>, PoolError> {
     global().try_get_empty(capacity)
 }

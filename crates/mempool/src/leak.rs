@@ -1,5 +1,4 @@
-//! Leak tracking: where each live guard was taken, for finding the ones that
-//! are held too long or never dropped.
+//! Leak tracking: where each live guard was taken, to find the ones held too long or never dropped.
 //!
 //! Modelled on Netty's leak detector, without its sampling: when a pool is
 //! built with [`BufferPoolBuilder::track_leaks`](crate::BufferPoolBuilder::track_leaks),

@@ -1,5 +1,4 @@
-//! A one-call Prometheus endpoint: `metrics-exporter-prometheus` with its
-//! built-in HTTP listener, on loopback by default.
+//! A one-call Prometheus endpoint: `metrics-exporter-prometheus` with its built-in HTTP listener, on loopback by default.
 //!
 //! # How a taken port is reported
 //!
