@@ -18,6 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use mempool::{BufferPool, PoolError, PooledBuf};
+use mempool_test_support::{fill_pattern, has_pattern};
 
 struct Options {
     seconds: f64,
@@ -54,11 +55,6 @@ fn parse_options() -> Result<Options, String> {
     Ok(options)
 }
 
-/// The byte at `index` of buffer `seq` made by thread `owner`; never zero.
-fn pattern(owner: usize, seq: u64, index: usize) -> u8 {
-    (owner.wrapping_mul(131) ^ (seq as usize).wrapping_mul(31) ^ index.wrapping_mul(7)) as u8 | 1
-}
-
 struct Tagged<'p> {
     owner: usize,
     seq: u64,
@@ -76,12 +72,7 @@ struct Tally {
 
 impl Tagged<'_> {
     fn check(self, tally: &Tally) {
-        let ok = self
-            .buf
-            .iter()
-            .enumerate()
-            .all(|(index, &byte)| byte == pattern(self.owner, self.seq, index));
-        if !ok {
+        if !has_pattern(&self.buf, self.owner, self.seq) {
             tally.corrupt.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -148,9 +139,7 @@ fn main() -> ExitCode {
                     if buf.iter().any(|&byte| byte != 0) {
                         tally.dirty.fetch_add(1, Ordering::Relaxed);
                     }
-                    for (index, byte) in buf.iter_mut().enumerate() {
-                        *byte = pattern(owner, seq, index);
-                    }
+                    fill_pattern(&mut buf, owner, seq);
                     tally.served.fetch_add(1, Ordering::Relaxed);
                     tally.bytes.fetch_add(size as u64, Ordering::Relaxed);
                     let tagged = Tagged { owner, seq, buf };

@@ -10,7 +10,6 @@
 use std::sync::Barrier;
 
 use mempool::BufferPool;
-use mempool_benches::counting_alloc::{AllocCount, CountingAlloc, alloc_count};
 use mempool_benches::mix::SizeMix;
 use mempool_benches::peers::{
     byte_pool_op, mempool_op, object_pool_for, object_pool_op, opool_for, opool_op, vec_op,
@@ -18,6 +17,7 @@ use mempool_benches::peers::{
 };
 use mempool_benches::workload::{Workload, touch};
 use mempool_benches::{OVERSIZED, SIZES, is_large};
+use mempool_test_support::{AllocCount, CountingAlloc, process_alloc_count as alloc_count};
 
 /// Warm-up of the producer/consumer row. Its pool needs as many buffers as
 /// were ever in flight at once (queue, consumer's cache, producer), and

@@ -13,10 +13,10 @@ use std::collections::VecDeque;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use mempool_benches::counting_alloc::{CountingAlloc, alloc_count};
 use mempool_benches::mix::SizeMix;
 use mempool_benches::rss::peak_rss_bytes;
 use mempool_benches::workload::{Workload, touch};
+use mempool_test_support::{CountingAlloc, process_alloc_count as alloc_count};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;

@@ -5,7 +5,6 @@
 //! (the allocator is chosen by the binary, with `#[global_allocator]`, and
 //! applies to this library's code too).
 
-pub mod counting_alloc;
 pub mod floor;
 pub mod interleaved;
 pub mod mix;

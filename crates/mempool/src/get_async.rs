@@ -51,7 +51,7 @@ impl<'p> GetAsync<'p> {
         Self {
             pool,
             size,
-            class: pool.shared().classes.class_of(size),
+            class: pool.route(size),
             location,
             state: State::Start,
         }

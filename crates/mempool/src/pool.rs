@@ -180,7 +180,7 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn get(&self, size: usize) -> PooledBuf<'_> {
-        let class = self.shared.classes.class_of(size);
+        let class = self.route(size);
         match self.take_plain(size, class) {
             Some(buf) => buf,
             None => self.get_slow(size, class),
@@ -223,7 +223,7 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
-        let class = self.shared.classes.class_of(size);
+        let class = self.route(size);
         match self.take_plain(size, class) {
             Some(buf) => Ok(buf),
             None => self.try_get_slow(size, class),
@@ -272,7 +272,7 @@ impl BufferPool {
     /// ```
     #[track_caller]
     pub fn get_timeout(&self, size: usize, timeout: Duration) -> Result<PooledBuf<'_>, PoolError> {
-        let class = self.shared.classes.class_of(size);
+        let class = self.route(size);
         match &self.budget {
             None => self.hand_out(size, class, Location::caller()),
             Some(budget) => {
@@ -735,7 +735,14 @@ impl BufferPool {
         local_cache::keep(&self.shared, usize::from(class), buf);
     }
 
-    /// The core, for the builder's idle trimmer and the unit tests.
+    /// Routes `size` to its bucket index, or `OVERSIZED`: once per get.
+    #[inline]
+    pub(crate) fn route(&self, size: usize) -> u8 {
+        self.shared.classes.class_of(size)
+    }
+
+    /// The core, for the unit tests.
+    #[cfg(test)]
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }

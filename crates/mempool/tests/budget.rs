@@ -16,23 +16,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use mempool::{BudgetEvent, BudgetStats, BufferPool, BuildError, PoolError, WaitOutcome};
+use mempool_test_support::{fill_pattern, pattern, wait_until};
 
 /// How late a wake-up or a deadline may be on a loaded machine.
 const LATE: Duration = Duration::from_millis(200);
-/// Upper bound for conditions polled by `wait_until`.
-const PATIENCE: Duration = Duration::from_secs(10);
 
 fn budget(pool: &BufferPool) -> BudgetStats {
     pool.stats().budget.expect("the pool has a budget")
-}
-
-/// Polls `condition` until it holds; fails the test after `PATIENCE`.
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
 }
 
 fn waiting(pool: &BufferPool) -> u64 {
@@ -713,11 +703,6 @@ fn dropping_a_pool_stops_its_idle_trim_thread_at_once() {
     assert!(start.elapsed() < Duration::from_secs(2));
 }
 
-/// The byte at `index` of buffer `seq` made by thread `owner`.
-fn pattern(owner: usize, seq: usize, index: usize) -> u8 {
-    (owner.wrapping_mul(131) ^ seq.wrapping_mul(31) ^ index.wrapping_mul(7)) as u8 | 1
-}
-
 /// A buffer with its owner and sequence number, to be checked before drop.
 struct Tagged<'p> {
     owner: usize,
@@ -728,7 +713,11 @@ struct Tagged<'p> {
 impl Tagged<'_> {
     fn check(self) {
         for (index, &byte) in self.buf.iter().enumerate() {
-            assert_eq!(byte, pattern(self.owner, self.seq, index), "corrupt buffer");
+            assert_eq!(
+                byte,
+                pattern(self.owner, self.seq as u64, index),
+                "corrupt buffer"
+            );
         }
     }
 }
@@ -789,9 +778,7 @@ fn stress_threads_hand_buffers_across_and_nothing_is_lost() {
                         failed.store(true, Ordering::SeqCst);
                         panic!("a reused buffer was not zeroed");
                     }
-                    for (index, byte) in buf.iter_mut().enumerate() {
-                        *byte = pattern(owner, seq, index);
-                    }
+                    fill_pattern(&mut buf, owner, seq as u64);
                     let tagged = Tagged { owner, seq, buf };
                     match random() % 3 {
                         0 => {

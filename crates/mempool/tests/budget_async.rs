@@ -8,6 +8,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use mempool::{BudgetStats, BufferPool, PoolError};
+use mempool_test_support::wait_until_async;
 
 fn budget(pool: &BufferPool) -> BudgetStats {
     pool.stats().budget.expect("the pool has a budget")
@@ -29,14 +30,6 @@ macro_rules! pool {
         static POOL: std::sync::OnceLock<BufferPool> = std::sync::OnceLock::new();
         POOL.get_or_init(|| build($limit))
     }};
-}
-
-async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
 }
 
 #[tokio::test]
@@ -62,7 +55,7 @@ async fn a_drop_on_another_thread_wakes_the_task() {
     let pool = pool!(10);
     let held = pool.get(10);
     let waiter = tokio::spawn(async move { pool.get_async(10).await.map(|buf| buf.capacity()) });
-    wait_until("the task to queue", || budget(pool).waiting == 1).await;
+    wait_until_async("the task to queue", || budget(pool).waiting == 1).await;
     let releaser = std::thread::spawn(move || drop(held));
     releaser.join().unwrap();
     let got = tokio::time::timeout(Duration::from_secs(10), waiter)
@@ -169,7 +162,7 @@ async fn close_fails_every_waiting_task() {
     let tasks: Vec<_> = (0..3)
         .map(|_| tokio::spawn(async move { pool.get_async(10).await.map(drop) }))
         .collect();
-    wait_until("three tasks to queue", || budget(pool).waiting == 3).await;
+    wait_until_async("three tasks to queue", || budget(pool).waiting == 3).await;
     pool.close();
     for task in tasks {
         assert_eq!(task.await.unwrap(), Err(PoolError::Closed));

@@ -10,17 +10,15 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mempool::{BufferPool, MetricsCollector, MetricsError, Reporter};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
-mod common;
+use mempool_test_support::{CountingAlloc, allocations_on_this_thread, wait_until};
 
 #[global_allocator]
-static ALLOCATOR: common::CountingAllocator = common::CountingAllocator;
-
-use common::allocations_on_this_thread;
+static ALLOCATOR: CountingAlloc = CountingAlloc;
 
 /// A recorder that keeps every handle's value, keyed by `name{labels}`, and
 /// every description.
@@ -276,14 +274,6 @@ fn reporter_threads() -> usize {
         .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
         .filter(|name| name.trim_end() == Reporter::THREAD_NAME)
         .count()
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 #[test]

@@ -4,24 +4,8 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use mempool::{BufferPool, DEFAULT_BUCKET_SIZES, PoolError, PoolStats};
-
-/// Checks the identities documented on `PoolStats` for a quiescent pool.
-fn assert_identities(stats: &PoolStats) {
-    let misses: u64 = stats.buckets.iter().map(|b| b.misses).sum();
-    let idle: u64 = stats.buckets.iter().map(|b| b.idle).sum();
-    assert_eq!(stats.in_use, stats.gets - stats.puts, "{stats:?}");
-    assert_eq!(stats.gets, stats.hits + stats.allocations, "{stats:?}");
-    assert_eq!(stats.allocations, misses + stats.oversized, "{stats:?}");
-    assert_eq!(
-        idle,
-        stats.puts - stats.oversized - stats.hits - stats.discarded - stats.trimmed,
-        "{stats:?}"
-    );
-    for bucket in &stats.buckets {
-        assert!(bucket.idle <= bucket.max_idle as u64, "{bucket:?}");
-    }
-}
+use mempool::{BufferPool, DEFAULT_BUCKET_SIZES, PoolError};
+use mempool_test_support::assert_identities_at_rest as assert_identities;
 
 // --- smoke: the Go seed's tests -------------------------------------------------
 

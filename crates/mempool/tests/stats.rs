@@ -21,24 +21,9 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// The identities of `mempool_test_support::check_identities`, as a proptest failure.
 fn check_identities(stats: &PoolStats) -> Result<(), TestCaseError> {
-    let misses: u64 = stats.buckets.iter().map(|b| b.misses).sum();
-    let idle: u64 = stats.buckets.iter().map(|b| b.idle).sum();
-    prop_assert_eq!(stats.gets, stats.hits + stats.allocations);
-    prop_assert_eq!(stats.allocations, misses + stats.oversized);
-    // Mid-sequence, oversized guards may still be held: count pooled puts only.
-    let pooled_puts: u64 = stats.buckets.iter().map(|b| b.puts).sum();
-    prop_assert_eq!(
-        idle,
-        pooled_puts - stats.hits - stats.discarded - stats.trimmed
-    );
-    let retained: u64 = stats.buckets.iter().map(|b| b.idle * b.size as u64).sum();
-    prop_assert_eq!(stats.bytes_retained, retained);
-    for bucket in &stats.buckets {
-        prop_assert!(bucket.idle <= bucket.max_idle as u64);
-        prop_assert_eq!(bucket.gets, bucket.hits + bucket.misses);
-    }
-    Ok(())
+    mempool_test_support::check_identities(stats).map_err(TestCaseError::fail)
 }
 
 proptest! {

@@ -1,22 +1,16 @@
 //! Once warm, a get/drop cycle makes zero heap allocations: the Rust form of
 //! the Go seed's "GC pressure" test. This file owns its test binary's global
 //! allocator, which counts every allocation made by the thread under test
-//! (`common/mod.rs`).
+//! (`mempool_test_support::CountingAlloc`).
 
 use std::time::Duration;
 
 use mempool::BufferPool;
 
-mod common;
+use mempool_test_support::{CountingAlloc, allocations_in as allocations_during};
 
 #[global_allocator]
-static ALLOCATOR: common::CountingAllocator = common::CountingAllocator;
-
-fn allocations_during(f: impl FnOnce()) -> u64 {
-    let before = common::allocations_on_this_thread();
-    f();
-    common::allocations_on_this_thread() - before
-}
+static ALLOCATOR: CountingAlloc = CountingAlloc;
 
 /// A size from every bucket, and the sizes around the boundaries.
 const SIZES: [usize; 12] = [

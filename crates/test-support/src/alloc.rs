@@ -1,22 +1,21 @@
-//! A global allocator wrapper that counts heap allocations and bytes, for the
-//! allocation checks (`allocs_per_op`) and `gc_pressure`.
+//! [`CountingAlloc`]: a global allocator that forwards to `System` and counts allocations and bytes.
 //!
-//! Counting uses relaxed atomics, which slows every allocation down a little,
-//! so the timing benches do not use it.
+//! Per-thread counts ([`allocations_on_this_thread`], [`allocations_in`]) are
+//! what a zero-allocation test needs: the harness's other threads do not
+//! disturb them. Process-wide counts ([`process_alloc_count`]) are what a
+//! bench or a demo that spans threads needs. Counting costs a thread-local
+//! store and two relaxed atomic adds per allocation, so timing benches do not
+//! install it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Counts every allocation made through it, then forwards to [`System`].
-/// A binary installs it with `#[global_allocator] static ALLOC: CountingAlloc
-/// = CountingAlloc;`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CountingAlloc;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-static BYTES: AtomicU64 = AtomicU64::new(0);
-
-/// Allocation counters since the process started.
+/// Allocations and bytes requested, counted by [`CountingAlloc`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct AllocCount {
     /// Calls to `alloc`, `alloc_zeroed` and `realloc`.
@@ -36,24 +35,48 @@ impl AllocCount {
     }
 }
 
-/// The counters now. They only count when [`CountingAlloc`] is the global
-/// allocator.
+// Relaxed: counts only, they order nothing.
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static THREAD_ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn record(size: usize) {
+    ALLOCATIONS.fetch_add(1, Relaxed);
+    BYTES.fetch_add(size as u64, Relaxed);
+    // `try_with`: the allocator also runs while thread-locals are torn down.
+    let _ = THREAD_ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+/// Allocations (including reallocations) made so far by the calling thread.
+/// Counts only while [`CountingAlloc`] is the global allocator.
 #[must_use]
-pub fn alloc_count() -> AllocCount {
+pub fn allocations_on_this_thread() -> u64 {
+    THREAD_ALLOCATIONS.with(Cell::get)
+}
+
+/// The allocations the calling thread makes while running `f`.
+pub fn allocations_in(f: impl FnOnce()) -> u64 {
+    let before = allocations_on_this_thread();
+    f();
+    allocations_on_this_thread() - before
+}
+
+/// The counts of the whole process since it started. Counts only while
+/// [`CountingAlloc`] is the global allocator.
+#[must_use]
+pub fn process_alloc_count() -> AllocCount {
     AllocCount {
         allocations: ALLOCATIONS.load(Relaxed),
         bytes: BYTES.load(Relaxed),
     }
 }
 
-fn record(size: usize) {
-    ALLOCATIONS.fetch_add(1, Relaxed);
-    BYTES.fetch_add(size as u64, Relaxed);
-}
-
 // SAFETY: every method forwards to `System` with the caller's arguments
 // unchanged, so `System`'s guarantees are ours; counting touches only atomics
-// and never allocates.
+// and a const-initialised thread-local `Cell`, and never allocates.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         record(layout.size());
@@ -89,7 +112,8 @@ mod tests {
     #[test]
     fn forwards_and_counts() {
         let alloc = CountingAlloc;
-        let before = alloc_count();
+        let before = process_alloc_count();
+        let on_this_thread = allocations_on_this_thread();
         let layout = Layout::from_size_align(64, 16).unwrap();
         // SAFETY: `layout` has a non-zero size; each pointer is checked for
         // null, used within its size, and freed once with its layout.
@@ -110,8 +134,9 @@ mod tests {
             assert!(!plain.is_null());
             alloc.dealloc(plain, layout);
         }
+        assert_eq!(allocations_on_this_thread() - on_this_thread, 3);
         // Other test threads may allocate too, so only a lower bound holds.
-        let counted = alloc_count().since(before);
+        let counted = process_alloc_count().since(before);
         assert!(counted.allocations >= 3);
         assert!(counted.bytes >= 64 + 128 + 64);
     }
