@@ -202,3 +202,24 @@ impl Shared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_clears_exactly_the_dirty_prefix() {
+        let shared = Shared::new(vec![Bucket::new(64, 1, 1)], 1 << 20, true);
+        let mut buf = AlignedBuf::try_zeroed(64).unwrap();
+        buf.as_mut_slice().fill(0xFF);
+        shared.scrub(&mut buf, 0); // a guard only read: nothing is cleared
+        assert!(buf.as_slice().iter().all(|&b| b == 0xFF));
+        shared.scrub(&mut buf, 10);
+        assert!(buf.as_slice()[..10].iter().all(|&b| b == 0));
+        assert!(buf.as_slice()[10..].iter().all(|&b| b == 0xFF));
+
+        let off = Shared::new(vec![Bucket::new(64, 1, 1)], 1 << 20, false);
+        off.scrub(&mut buf, 64);
+        assert!(buf.as_slice()[10..].iter().all(|&b| b == 0xFF));
+    }
+}

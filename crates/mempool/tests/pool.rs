@@ -165,6 +165,13 @@ fn get_panics_above_the_maximum() {
 
 // --- zeroing ----------------------------------------------------------------------
 
+/// The public API can show that written bytes are zeroed, hidden or not, but
+/// not that nothing more is: zeroed bytes look like untouched ones. The other
+/// half of the name is checked where it can be seen, by the unit tests
+/// `pooled_buf::tests::only_mutable_access_marks_bytes_dirty` (a guard that
+/// was only read asks for no zeroing; a written one for `[0, written)`) and
+/// `shared::tests::scrub_clears_exactly_the_dirty_prefix` (a put zeroes that
+/// prefix and not one byte more).
 #[test]
 fn only_written_bytes_are_zeroed_and_read_only_guards_are_not() {
     let pool = BufferPool::builder().thread_cache_bytes(0).build().unwrap();
@@ -426,7 +433,13 @@ fn pools_are_send_sync_and_guards_debug() {
 
 #[test]
 fn gets_and_drops_during_thread_teardown_take_the_shared_path() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
     static POOL: std::sync::OnceLock<BufferPool> = std::sync::OnceLock::new();
+    /// Addresses of the two buffers the thread cached, oldest first, and of
+    /// the buffer the teardown get received.
+    static CACHED: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+    static AT_TEARDOWN: AtomicUsize = AtomicUsize::new(0);
     let pool = POOL.get_or_init(BufferPool::new);
 
     struct UsesPoolOnExit;
@@ -435,6 +448,7 @@ fn gets_and_drops_during_thread_teardown_take_the_shared_path() {
             // Runs after the pool's thread cache was destroyed (destructors run
             // in reverse order of registration), so this must not panic.
             let mut buf = POOL.get().unwrap().get(100);
+            AT_TEARDOWN.store(buf.as_ptr() as usize, SeqCst);
             buf.fill(3);
         }
     }
@@ -442,13 +456,31 @@ fn gets_and_drops_during_thread_teardown_take_the_shared_path() {
 
     thread::spawn(|| {
         ON_EXIT.with(|_| {}); // registered first, destroyed last
-        drop(POOL.get().unwrap().get(100)); // registers the pool's cache
+        let pool = POOL.get().unwrap();
+        // Registers the pool's cache, which then holds both buffers: `a`
+        // below `b`, since a thread's stack is LIFO.
+        let (a, b) = (pool.get(100), pool.get(100));
+        CACHED[0].store(a.as_ptr() as usize, SeqCst);
+        CACHED[1].store(b.as_ptr() as usize, SeqCst);
+        drop(a);
+        drop(b);
     })
     .join()
     .unwrap();
 
+    // Which path the teardown get took shows in which buffer it received:
+    // through the thread cache it would pop `b`, the newest; after the cache
+    // was destroyed, which hands `a` then `b` to the shared FIFO queue, the
+    // shared path pops `a`.
+    let teardown = AT_TEARDOWN.load(SeqCst);
+    assert_ne!(teardown, 0, "the thread-local destructor did not run");
+    assert_eq!(
+        teardown,
+        CACHED[0].load(SeqCst),
+        "took the thread cache's path"
+    );
     let stats = pool.stats();
-    assert_eq!((stats.gets, stats.puts, stats.in_use), (2, 2, 0));
+    assert_eq!((stats.gets, stats.puts, stats.in_use), (3, 3, 0));
     assert_identities(&stats);
     let buf = pool.get(100);
     assert!(buf.iter().all(|&b| b == 0));
