@@ -1,4 +1,4 @@
-//! `MetricsCollector` and `Reporter` against a recording `metrics::Recorder`,
+//! `MetricsCollector` and `Reporter` against `metrics_util`'s `DebuggingRecorder`,
 //! installed per test with `metrics::with_local_recorder` (the global recorder
 //! belongs to `prometheus_scrape.rs`).
 //!
@@ -8,30 +8,37 @@
 #![cfg(feature = "metrics")]
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use mempool::{BufferPool, MetricsCollector, MetricsError, Reporter};
-use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+use metrics::{Key, Unit};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
 use mempool_test_support::{CountingAlloc, allocations_on_this_thread, wait_until};
 
 #[global_allocator]
 static ALLOCATOR: CountingAlloc = CountingAlloc;
 
-/// A recorder that keeps every handle's value, keyed by `name{labels}`, and
-/// every description.
-#[derive(Default)]
+/// `metrics_util::DebuggingRecorder`, read by series, `name{labels}`.
+///
+/// Reading takes a snapshot, and a snapshot drains the recorder: every value
+/// reads 0 until the next publish. So a test reads once per publish, and a
+/// 0 after a pause means nothing was published in between.
 struct TestRecorder {
-    values: Mutex<BTreeMap<String, (Kind, Arc<AtomicU64>)>>,
-    descriptions: Mutex<BTreeMap<String, (Option<Unit>, String)>>,
+    recorder: DebuggingRecorder,
+    snapshotter: Snapshotter,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Kind {
-    Counter,
-    Gauge,
+impl Default for TestRecorder {
+    fn default() -> Self {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        Self {
+            recorder,
+            snapshotter,
+        }
+    }
 }
 
 fn render_key(key: &Key) -> String {
@@ -46,55 +53,43 @@ fn render_key(key: &Key) -> String {
     }
 }
 
-impl TestRecorder {
-    fn handle(&self, key: &Key, kind: Kind) -> Arc<AtomicU64> {
-        let mut values = self.values.lock().unwrap_or_else(PoisonError::into_inner);
-        let (old_kind, value) = values
-            .entry(render_key(key))
-            .or_insert_with(|| (kind, Arc::default()));
-        assert_eq!(*old_kind, kind, "{key:?} registered as two kinds");
-        Arc::clone(value)
-    }
-
-    fn describe(&self, name: KeyName, unit: Option<Unit>, help: SharedString) {
-        self.descriptions
-            .lock()
-            .unwrap()
-            .insert(name.as_str().to_owned(), (unit, help.into_owned()));
-    }
-
-    /// The value of `series` (`name` or `name{size="512"}`), as a u64.
-    fn value(&self, series: &str) -> u64 {
-        let values = self.values.lock().unwrap();
-        let (kind, value) = values
-            .get(series)
-            .unwrap_or_else(|| panic!("{series} is not registered"));
-        let raw = value.load(Ordering::Relaxed);
-        match kind {
-            Kind::Counter => raw,
-            Kind::Gauge => f64::from_bits(raw) as u64,
-        }
-    }
+/// One series as the recorder saw it.
+struct Seen {
+    value: u64,
+    unit: Option<Unit>,
+    help: Option<String>,
 }
 
-impl Recorder for TestRecorder {
-    fn describe_counter(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.describe(key, unit, description);
+impl TestRecorder {
+    /// The recorder to install with `metrics::with_local_recorder`.
+    fn recorder(&self) -> &DebuggingRecorder {
+        &self.recorder
     }
-    fn describe_gauge(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.describe(key, unit, description);
+
+    /// Every registered series and what was published to it since the
+    /// previous look (counters as they are, gauges truncated to `u64`).
+    fn look(&self) -> BTreeMap<String, Seen> {
+        let mut seen = BTreeMap::new();
+        for (key, unit, help, value) in self.snapshotter.snapshot().into_vec() {
+            let value = match value {
+                DebugValue::Counter(value) => value,
+                DebugValue::Gauge(value) => value.into_inner() as u64,
+                DebugValue::Histogram(_) => panic!("the collector has no histogram"),
+            };
+            let series = render_key(key.key());
+            let help = help.map(|help| help.into_owned());
+            let old = seen.insert(series.clone(), Seen { value, unit, help });
+            assert!(old.is_none(), "{series} registered as two kinds");
+        }
+        seen
     }
-    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {
-        panic!("the collector has no histogram");
-    }
-    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        Counter::from_arc(self.handle(key, Kind::Counter))
-    }
-    fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
-        Gauge::from_arc(self.handle(key, Kind::Gauge))
-    }
-    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
-        panic!("the collector has no histogram");
+
+    /// [`look`](Self::look), values only.
+    fn published(&self) -> BTreeMap<String, u64> {
+        self.look()
+            .into_iter()
+            .map(|(series, seen)| (series, seen.value))
+            .collect()
     }
 }
 
@@ -124,9 +119,11 @@ fn workload(pool: &BufferPool) -> Vec<mempool::PooledBuf<'_>> {
 fn publishes_exact_values_under_the_seed_names() {
     let recorder = TestRecorder::default();
     let pool = small_pool();
-    let collector = metrics::with_local_recorder(&recorder, || MetricsCollector::new(&pool));
+    let collector =
+        metrics::with_local_recorder(recorder.recorder(), || MetricsCollector::new(&pool));
     let held = workload(&pool);
     collector.publish_pool(&pool);
+    let published = recorder.published();
 
     let expected = [
         ("takhin_mempool_buffer_gets_total", 5),
@@ -167,39 +164,45 @@ fn publishes_exact_values_under_the_seed_names() {
         ("takhin_mempool_buffer_bucket_idle{size=\"4096\"}", 1),
     ];
     for (series, value) in expected {
-        assert_eq!(recorder.value(series), value, "{series}");
+        assert_eq!(published[series], value, "{series}");
     }
     // 12 pool series + 7 per bucket, 2 buckets: nothing unexpected.
-    assert_eq!(recorder.values.lock().unwrap().len(), 12 + 7 * 2);
+    assert_eq!(published.len(), 12 + 7 * 2);
 
     drop(held);
     collector.publish_pool(&pool);
-    assert_eq!(recorder.value("takhin_mempool_buffer_in_use"), 0);
-    assert_eq!(recorder.value("takhin_mempool_buffer_in_use_bytes"), 0);
-    assert_eq!(recorder.value("takhin_mempool_buffer_puts_total"), 5);
+    let published = recorder.published();
+    assert_eq!(published["takhin_mempool_buffer_in_use"], 0);
+    assert_eq!(published["takhin_mempool_buffer_in_use_bytes"], 0);
+    assert_eq!(published["takhin_mempool_buffer_puts_total"], 5);
 }
 
 #[test]
 fn describes_every_series_with_help_and_unit() {
     let recorder = TestRecorder::default();
     let pool = small_pool();
-    let _collector = metrics::with_local_recorder(&recorder, || MetricsCollector::new(&pool));
-    let descriptions = recorder.descriptions.lock().unwrap();
-    assert_eq!(descriptions.len(), 12 + 7);
-    for name in recorder.values.lock().unwrap().keys() {
-        let name = name.split('{').next().unwrap();
-        let (unit, help) = &descriptions[name];
+    let _collector =
+        metrics::with_local_recorder(recorder.recorder(), || MetricsCollector::new(&pool));
+    let seen = recorder.look();
+    let names: std::collections::BTreeSet<&str> = seen
+        .keys()
+        .map(|series| series.split('{').next().unwrap())
+        .collect();
+    assert_eq!(names.len(), 12 + 7);
+    for (series, seen) in &seen {
+        let name = series.split('{').next().unwrap();
+        let help = seen.help.as_deref().unwrap_or_default();
         assert!(!help.is_empty(), "{name}");
         let expected = if name.ends_with("bytes") || name.ends_with("bytes_total") {
             Unit::Bytes
         } else {
             Unit::Count
         };
-        assert_eq!(*unit, Some(expected), "{name}");
+        assert_eq!(seen.unit, Some(expected), "{name}");
     }
     assert_eq!(
-        descriptions["takhin_mempool_buffer_in_use"].1,
-        "Buffer guards alive now; a steady climb is a leak."
+        seen["takhin_mempool_buffer_in_use"].help.as_deref(),
+        Some("Buffer guards alive now; a steady climb is a leak.")
     );
 }
 
@@ -207,21 +210,19 @@ fn describes_every_series_with_help_and_unit() {
 fn prefix_is_configurable_and_checked() {
     let recorder = TestRecorder::default();
     let pool = small_pool();
-    let collector = metrics::with_local_recorder(&recorder, || {
+    let collector = metrics::with_local_recorder(recorder.recorder(), || {
         MetricsCollector::with_prefix(&pool, "storage_log").unwrap()
     });
     drop(pool.get(10));
     collector.publish_pool(&pool);
-    assert_eq!(recorder.value("storage_log_buffer_gets_total"), 1);
+    let published = recorder.published();
+    assert_eq!(published["storage_log_buffer_gets_total"], 1);
     assert_eq!(
-        recorder.value("storage_log_buffer_bucket_misses_total{size=\"512\"}"),
+        published["storage_log_buffer_bucket_misses_total{size=\"512\"}"],
         1
     );
     assert!(
-        recorder
-            .values
-            .lock()
-            .unwrap()
+        published
             .keys()
             .all(|name| name.starts_with("storage_log_buffer_"))
     );
@@ -237,7 +238,8 @@ fn prefix_is_configurable_and_checked() {
 fn snapshots_of_another_pool_publish_only_known_buckets() {
     let recorder = TestRecorder::default();
     let pool = small_pool();
-    let collector = metrics::with_local_recorder(&recorder, || MetricsCollector::new(&pool));
+    let collector =
+        metrics::with_local_recorder(recorder.recorder(), || MetricsCollector::new(&pool));
     let other = BufferPool::builder()
         .bucket_sizes([256, 4096])
         .build()
@@ -245,22 +247,16 @@ fn snapshots_of_another_pool_publish_only_known_buckets() {
     drop(other.get(4000));
     drop(other.get(100));
     collector.publish_pool(&other);
+    let published = recorder.published();
     assert_eq!(
-        recorder.value("takhin_mempool_buffer_bucket_gets_total{size=\"4096\"}"),
+        published["takhin_mempool_buffer_bucket_gets_total{size=\"4096\"}"],
         1
     );
     assert_eq!(
-        recorder.value("takhin_mempool_buffer_bucket_gets_total{size=\"512\"}"),
+        published["takhin_mempool_buffer_bucket_gets_total{size=\"512\"}"],
         0
     );
-    assert!(
-        !recorder
-            .values
-            .lock()
-            .unwrap()
-            .keys()
-            .any(|name| name.contains("\"256\""))
-    );
+    assert!(!published.keys().any(|name| name.contains("\"256\"")));
 }
 
 /// Reporter threads are counted by name, so the tests that start one take turns.
@@ -283,7 +279,8 @@ fn reporter_publishes_on_its_interval_and_stops_when_dropped() {
         .unwrap_or_else(PoisonError::into_inner);
     let recorder = TestRecorder::default();
     let pool = Arc::new(small_pool());
-    let collector = metrics::with_local_recorder(&recorder, || MetricsCollector::new(&pool));
+    let collector =
+        metrics::with_local_recorder(recorder.recorder(), || MetricsCollector::new(&pool));
     let reporter = Reporter::spawn(collector, Arc::clone(&pool), Duration::from_millis(5)).unwrap();
     // The thread names itself once it runs.
     #[cfg(target_os = "linux")]
@@ -293,7 +290,7 @@ fn reporter_publishes_on_its_interval_and_stops_when_dropped() {
     for round in 1..=3 {
         drop(pool.get(10));
         wait_until("the reporter publishes", || {
-            recorder.value("takhin_mempool_buffer_gets_total") == round
+            recorder.published()["takhin_mempool_buffer_gets_total"] == round
         });
     }
 
@@ -301,15 +298,17 @@ fn reporter_publishes_on_its_interval_and_stops_when_dropped() {
     let held = pool.get(1000);
     drop(pool.get(10));
     drop(reporter);
-    assert_eq!(recorder.value("takhin_mempool_buffer_gets_total"), 5);
-    assert_eq!(recorder.value("takhin_mempool_buffer_in_use"), 1);
+    let published = recorder.published();
+    assert_eq!(published["takhin_mempool_buffer_gets_total"], 5);
+    assert_eq!(published["takhin_mempool_buffer_in_use"], 1);
 
     // The thread is gone: it released the pool and nothing publishes any more.
     assert_eq!(Arc::strong_count(&pool), 1);
     drop(held);
     drop(pool.get(10));
     std::thread::sleep(Duration::from_millis(20));
-    assert_eq!(recorder.value("takhin_mempool_buffer_gets_total"), 5);
+    // A snapshot drains the values: 0 means nothing was published since.
+    assert_eq!(recorder.published()["takhin_mempool_buffer_gets_total"], 0);
     #[cfg(target_os = "linux")]
     wait_until("the reporter thread has exited", || reporter_threads() == 0);
 }
@@ -328,7 +327,8 @@ fn warm_get_and_drop_allocate_nothing_while_a_reporter_runs() {
         .unwrap_or_else(PoisonError::into_inner);
     let recorder = TestRecorder::default();
     let pool = Arc::new(BufferPool::new());
-    let collector = metrics::with_local_recorder(&recorder, || MetricsCollector::new(&pool));
+    let collector =
+        metrics::with_local_recorder(recorder.recorder(), || MetricsCollector::new(&pool));
     let reporter = Reporter::spawn(collector, Arc::clone(&pool), Duration::from_millis(1)).unwrap();
     let sizes = [100, 1000, 4096, 60 << 10];
     // Warm up: the thread cache and one idle buffer per size.
@@ -343,8 +343,9 @@ fn warm_get_and_drop_allocate_nothing_while_a_reporter_runs() {
     }
     assert_eq!(allocations_on_this_thread() - before, 0);
     drop(reporter);
-    assert_eq!(recorder.value("takhin_mempool_buffer_gets_total"), 20_004);
-    assert_eq!(recorder.value("takhin_mempool_buffer_allocations_total"), 4);
+    let published = recorder.published();
+    assert_eq!(published["takhin_mempool_buffer_gets_total"], 20_004);
+    assert_eq!(published["takhin_mempool_buffer_allocations_total"], 4);
 }
 
 #[test]
@@ -355,7 +356,8 @@ fn budgeted_pools_publish_the_budget_series() {
         .memory_budget(2048)
         .build()
         .unwrap();
-    let collector = metrics::with_local_recorder(&recorder, || MetricsCollector::new(&pool));
+    let collector =
+        metrics::with_local_recorder(recorder.recorder(), || MetricsCollector::new(&pool));
     let held = pool.get(1000);
     assert!(pool.try_get(5000).is_err()); // charges 5000 > 1024 left: exhausted
     assert!(
@@ -363,6 +365,7 @@ fn budgeted_pools_publish_the_budget_series() {
             .is_err()
     );
     collector.publish_pool(&pool);
+    let published = recorder.published();
     let expected = [
         ("takhin_mempool_buffer_budget_limit_bytes", 2048),
         ("takhin_mempool_buffer_budget_in_use_bytes", 1024),
@@ -375,30 +378,29 @@ fn budgeted_pools_publish_the_budget_series() {
         ("takhin_mempool_buffer_budget_closed", 0),
     ];
     for (series, value) in expected {
-        assert_eq!(recorder.value(series), value, "{series}");
+        assert_eq!(published[series], value, "{series}");
     }
-    assert!(recorder.value("takhin_mempool_buffer_budget_exhausted_total") >= 1);
-    assert!(recorder.value("takhin_mempool_buffer_budget_wait_microseconds_total") >= 20_000);
+    assert!(published["takhin_mempool_buffer_budget_exhausted_total"] >= 1);
+    assert!(published["takhin_mempool_buffer_budget_wait_microseconds_total"] >= 20_000);
     drop(held);
     pool.close();
     collector.publish_pool(&pool);
-    assert_eq!(
-        recorder.value("takhin_mempool_buffer_budget_in_use_bytes"),
-        0
-    );
-    assert_eq!(recorder.value("takhin_mempool_buffer_budget_closed"), 1);
+    let published = recorder.published();
+    assert_eq!(published["takhin_mempool_buffer_budget_in_use_bytes"], 0);
+    assert_eq!(published["takhin_mempool_buffer_budget_closed"], 1);
 }
 
 #[test]
 fn pools_without_a_budget_publish_no_budget_series() {
     let recorder = TestRecorder::default();
     let pool = small_pool();
-    let collector = metrics::with_local_recorder(&recorder, || MetricsCollector::new(&pool));
+    let collector =
+        metrics::with_local_recorder(recorder.recorder(), || MetricsCollector::new(&pool));
     collector.publish_pool(&pool);
-    let values = recorder.values.lock().unwrap();
+    let published = recorder.published();
     assert!(
-        values.keys().all(|name| !name.contains("budget")),
+        published.keys().all(|name| !name.contains("budget")),
         "{:?}",
-        values.keys()
+        published.keys()
     );
 }
