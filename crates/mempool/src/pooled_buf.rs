@@ -326,31 +326,6 @@ impl fmt::Debug for PooledBuf<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::pool::BufferPool;
-
-    #[test]
-    fn only_mutable_access_marks_bytes_dirty() {
-        let pool = BufferPool::new();
-        let mut buf = pool.get(100);
-        let sum: u32 = buf.iter().map(|&b| u32::from(b)).sum();
-        assert_eq!(
-            (sum, buf.as_slice().len(), buf.as_ref().len()),
-            (0, 100, 100)
-        );
-        assert_eq!(buf.written, 0, "reads must not mark bytes dirty");
-        buf.truncate(40);
-        buf[..10].fill(1); // `DerefMut` lends all 40 visible bytes
-        assert_eq!(buf.written, 40);
-        buf.truncate(5);
-        let _ = buf.as_mut_slice();
-        assert_eq!(buf.written, 40, "the high-water mark never drops");
-        buf.try_extend_from_slice(&[2; 60]).unwrap();
-        assert_eq!(buf.written, 65);
-    }
-}
-
 /// A buffer cannot be used after its guard is dropped:
 ///
 /// ```compile_fail,E0505
@@ -384,3 +359,28 @@ mod tests {
 /// mempool::get_buffer(16);
 /// ```
 fn _misuse_does_not_compile() {}
+
+#[cfg(test)]
+mod tests {
+    use crate::pool::BufferPool;
+
+    #[test]
+    fn only_mutable_access_marks_bytes_dirty() {
+        let pool = BufferPool::new();
+        let mut buf = pool.get(100);
+        let sum: u32 = buf.iter().map(|&b| u32::from(b)).sum();
+        assert_eq!(
+            (sum, buf.as_slice().len(), buf.as_ref().len()),
+            (0, 100, 100)
+        );
+        assert_eq!(buf.written, 0, "reads must not mark bytes dirty");
+        buf.truncate(40);
+        buf[..10].fill(1); // `DerefMut` lends all 40 visible bytes
+        assert_eq!(buf.written, 40);
+        buf.truncate(5);
+        let _ = buf.as_mut_slice();
+        assert_eq!(buf.written, 40, "the high-water mark never drops");
+        buf.try_extend_from_slice(&[2; 60]).unwrap();
+        assert_eq!(buf.written, 65);
+    }
+}
