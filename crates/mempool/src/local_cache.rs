@@ -343,6 +343,7 @@ mod tests {
     use super::*;
     use crate::pool::BufferPool;
     use crate::pooled_buf::PooledBuf;
+    use crate::sync::thread;
 
     /// Many threads trading buffers: afterwards every permit is back (free or
     /// held by a queued buffer), none was created, and the queue never held
@@ -362,11 +363,11 @@ mod tests {
                 .build()
                 .unwrap()
         });
-        let (tx, rx) = std::sync::mpsc::sync_channel::<PooledBuf<'static>>(8);
-        let mut threads = vec![std::thread::spawn(move || rx.into_iter().for_each(drop))];
+        let (tx, rx) = crate::sync::mpsc::sync_channel::<PooledBuf<'static>>(8);
+        let mut threads = vec![thread::spawn(move || rx.into_iter().for_each(drop))];
         for t in 0..6 {
             let tx = tx.clone();
-            threads.push(std::thread::spawn(move || {
+            threads.push(thread::spawn(move || {
                 for round in 0..300usize {
                     let held: Vec<_> = (0..(round + t) % 7)
                         .map(|i| pool.get(if i % 2 == 0 { 10 } else { 3000 }))

@@ -726,12 +726,13 @@ impl BufferPool {
 
     /// The put itself: scrub, then keep (or discard) it, or free it if oversized.
     #[inline]
-    fn put_untracked(&self, mut buf: AlignedBuf, class: u8, dirty: usize) {
+    fn put_untracked(&self, buf: AlignedBuf, class: u8, dirty: usize) {
+        let shared = &*self.shared;
         if class == OVERSIZED {
-            self.shared.free_oversized(buf);
+            shared.free_oversized(buf);
             return;
         }
-        self.shared.scrub(&mut buf, dirty);
+        let buf = shared.scrub(buf, dirty);
         local_cache::keep(&self.shared, usize::from(class), buf);
     }
 

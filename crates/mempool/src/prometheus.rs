@@ -18,12 +18,11 @@
 //! port (up to eight times) before reporting the error.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
-use std::sync::mpsc;
-use std::thread;
 
 use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusHandle};
 
 use crate::error::PrometheusError;
+use crate::sync::{mpsc, thread};
 
 /// The address [`install_prometheus`] listens on: `127.0.0.1:9000`, the
 /// exporter's usual port, on loopback only.

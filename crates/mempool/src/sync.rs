@@ -8,6 +8,8 @@
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+#[cfg(all(not(loom), any(test, feature = "prometheus")))]
+pub(crate) use std::sync::mpsc;
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 #[cfg(not(loom))]
