@@ -21,9 +21,14 @@
 //! * **acquire** / **release**: take or give back retention permits (`bucket.rs`).
 //! * **flush**: free everything a thread cache holds; **drain**: free everything
 //!   a shared queue holds; **free**: free idle buffers one at a time (trim).
-//! * **charge** / **refund**: take or give back bytes of the memory budget.
+//! * **charge** / **refund**: take or give back bytes of the memory budget;
+//!   **grant**: hand refunded bytes to the waiting gets, oldest first.
 //! * **record** / **forget**: add or remove a live guard in the leak tracker.
 //! * **count**: bump a counter; nothing else.
+//!
+//! * **hand out**: turn a buffer into a guard (the facade only).
+//! * **push** / **pop**: the raw queue operations of one bucket, under the
+//!   permit rules of `bucket.rs`.
 //!
 //! The public verbs (`get`, `put` by a guard's drop, `trim`) belong to the
 //! facade, `pool.rs`, and the guard, `pooled_buf.rs`.
