@@ -159,6 +159,17 @@ pub enum LogError {
         /// The limit it broke.
         limit: u64,
     },
+    /// A [`LogConfig`](crate::LogConfig) value is out of range; see
+    /// [`LogConfig::validate`](crate::LogConfig::validate).
+    #[error("{setting} of {value} is below the minimum of {min}")]
+    InvalidConfig {
+        /// The setting's name, as its `with_*` method spells it.
+        setting: &'static str,
+        /// The value given.
+        value: u64,
+        /// The smallest value accepted.
+        min: u64,
+    },
     /// A file in the log directory has a name that is not a 20-digit offset.
     #[error("unexpected segment file name {name:?}")]
     BadFileName {

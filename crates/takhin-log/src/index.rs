@@ -44,7 +44,7 @@ impl IndexEntry for OffsetEntry {
 }
 
 impl IndexEntry for TimeEntry {
-    const SIZE: usize = 12;
+    const SIZE: usize = MAX_ENTRY_SIZE;
     fn write_to(&self, out: &mut [u8]) {
         out[..8].copy_from_slice(&self.timestamp.to_be_bytes());
         out[8..12].copy_from_slice(&self.relative_offset.to_be_bytes());
@@ -57,6 +57,10 @@ pub(crate) struct IndexFile<E> {
     file: File,
     entries: Vec<E>,
 }
+
+/// The largest [`IndexEntry::SIZE`]: a time index entry.
+const MAX_ENTRY_SIZE: usize = 12;
+const _: () = assert!(OffsetEntry::SIZE <= MAX_ENTRY_SIZE);
 
 /// How many entries `rewrite` encodes per pooled buffer.
 const REWRITE_CHUNK_ENTRIES: usize = 4096;
@@ -73,11 +77,12 @@ impl<E: IndexEntry> IndexFile<E> {
         &self.entries
     }
 
-    /// Appends one entry, encoded in a pooled buffer.
-    pub(crate) fn push(&mut self, entry: E, source: impl BufferSource) -> Result<(), LogError> {
-        let mut buf = source.take(E::SIZE)?;
-        entry.write_to(&mut buf);
-        self.file.write_all(&buf)?;
+    /// Appends one entry, encoded on the stack.
+    pub(crate) fn push(&mut self, entry: E) -> Result<(), LogError> {
+        let mut buf = [0u8; MAX_ENTRY_SIZE];
+        let buf = &mut buf[..E::SIZE];
+        entry.write_to(buf);
+        self.file.write_all(buf)?;
         self.entries.push(entry);
         Ok(())
     }

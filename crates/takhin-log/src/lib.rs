@@ -61,10 +61,11 @@ mod config;
 mod error;
 mod fetch;
 mod index;
-mod log;
 mod record;
 mod record_ref;
 mod segment;
+mod segment_name;
+mod segmented_log;
 mod varint;
 
 pub use batch::{BATCH_HEADER_LEN, BatchRecords, BatchRef, LOG_OVERHEAD, MAGIC_V2};
@@ -74,9 +75,8 @@ pub use config::{
 };
 pub use error::{DecodeError, LogError};
 pub use fetch::{Batches, Fetch, Records};
-pub use log::Log;
 pub use record::{Header, Record};
 pub use record_ref::{HeaderRef, Headers, HeadersIter, RecordRef};
-pub use segment::{
-    INDEX_SUFFIX, LOG_SUFFIX, Recovery, Segment, TIME_INDEX_SUFFIX, segment_file_name,
-};
+pub use segment::{Recovery, Segment};
+pub use segment_name::{INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file_name};
+pub use segmented_log::Log;

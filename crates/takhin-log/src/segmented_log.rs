@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use mempool::BufferPool;
 
-use crate::segment::LOG_SUFFIX;
+use crate::segment_name::parse_data_file_name;
 use crate::{BufferSource, Fetch, LogConfig, LogError, Record, Segment, batch};
 
 /// A log: a directory of [`Segment`]s in offset order, appending to the
@@ -88,20 +88,16 @@ impl<B: BufferSource> Log<B> {
     /// # Ok::<(), takhin_log::LogError>(())
     /// ```
     pub fn open_with(dir: &Path, config: LogConfig, source: B) -> Result<Self, LogError> {
+        config.validate()?;
         fs::create_dir_all(dir)?;
         let mut bases = Vec::new();
         for entry in fs::read_dir(dir)? {
             let name = entry?.file_name();
             let name = name.to_string_lossy();
-            let Some(stem) = name
-                .strip_suffix(LOG_SUFFIX)
-                .and_then(|s| s.strip_suffix('.'))
-            else {
-                continue;
-            };
-            match stem.parse::<u64>() {
-                Ok(base) if stem.len() == 20 => bases.push(base),
-                _ => {
+            match parse_data_file_name(&name) {
+                None => {}
+                Some(Ok(base)) => bases.push(base),
+                Some(Err(())) => {
                     return Err(LogError::BadFileName {
                         name: name.into_owned(),
                     });
