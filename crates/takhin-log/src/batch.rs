@@ -95,7 +95,8 @@ pub(crate) fn encoded_len(records: &[Record<'_>]) -> Result<usize, LogError> {
 }
 
 /// Encodes `records` as one v2 batch starting at `base_offset` into `out`,
-/// which must be exactly [`encoded_len`] bytes long and zeroed.
+/// which must be exactly [`encoded_len`] bytes long. Every byte of `out` is
+/// written: a pool built with `zero_on_drop(false)` hands out stale bytes.
 pub(crate) fn encode(out: &mut [u8], base_offset: u64, records: &[Record<'_>]) {
     let base_timestamp = records[0].timestamp;
     let max_timestamp = records
@@ -120,7 +121,8 @@ pub(crate) fn encode(out: &mut [u8], base_offset: u64, records: &[Record<'_>]) {
         let timestamp_delta = record.timestamp.wrapping_sub(base_timestamp);
         let body = record_body_len(record, timestamp_delta, i as i64);
         pos += crate::varint::put_varlong(&mut out[pos..], body as i64);
-        pos += 1; // attributes: unused, zero
+        out[pos] = 0; // record attributes: unused, but written like every byte
+        pos += 1;
         pos += crate::varint::put_varlong(&mut out[pos..], timestamp_delta);
         pos += crate::varint::put_varlong(&mut out[pos..], i as i64);
         pos = put_nullable(out, pos, record.key);

@@ -58,11 +58,14 @@ compile_error!("takhin-log needs positional file I/O (std::os::unix::fs::FileExt
 mod batch;
 mod buffer_source;
 mod config;
+mod dir_lock;
+mod durable;
 mod error;
 mod fetch;
 mod index;
 mod record;
 mod record_ref;
+mod recovery_point;
 mod segment;
 mod segment_name;
 mod segmented_log;
@@ -73,10 +76,12 @@ pub use buffer_source::{BufferSource, VecBuffers};
 pub use config::{
     DEFAULT_INDEX_INTERVAL_BYTES, DEFAULT_MAX_BATCH_BYTES, DEFAULT_SEGMENT_BYTES, LogConfig,
 };
+pub use dir_lock::LOCK_FILE;
 pub use error::{DecodeError, LogError};
 pub use fetch::{Batches, Fetch, Records};
 pub use record::{Header, Record};
 pub use record_ref::{HeaderRef, Headers, HeadersIter, RecordRef};
-pub use segment::{Recovery, Segment};
+pub use recovery_point::RECOVERY_POINT_FILE;
+pub use segment::{MAX_OFFSET, Recovery, Segment};
 pub use segment_name::{INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file_name};
 pub use segmented_log::Log;

@@ -1,25 +1,40 @@
 //! [`Segment`]: the type, its files, its constructors and its accessors.
 //!
 //! Each job a segment does lives in its own file, read in this order:
-//! `index_policy` (which batches earn index entries), `recovery` (reopening),
+//! `index_policy` (which batches earn index entries), `recovery` (reopening
+//! by checking every batch), `sealed` (reopening below the recovery point),
 //! `append`, `read` and `truncate`.
 
 mod append;
 mod index_policy;
 mod read;
 mod recovery;
+mod sealed;
 mod truncate;
 
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use mempool::BufferPool;
 
 use crate::index::{IndexFile, OffsetEntry, TimeEntry};
 use crate::segment_name::{INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file_name};
-use crate::{BufferSource, LogConfig, LogError};
+use crate::{BufferSource, LogConfig, LogError, durable};
+use index_policy::Tail;
 
 pub use recovery::Recovery;
+use recovery::Repair;
+
+/// The largest offset a log can reach: Kafka offsets are `i64`, and the
+/// next offset must be one too, so records get offsets below `i64::MAX`.
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
+
+/// Whether [`Segment::with_files`] makes new files or opens existing ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Files {
+    Create,
+    Open,
+}
 
 /// One segment of a log: a data file of Kafka v2 record batches, plus an
 /// offset index and a time index, all named by the segment's base offset.
@@ -65,15 +80,14 @@ pub struct Segment<B: BufferSource = &'static BufferPool> {
     config: LogConfig,
     source: B,
     log: File,
-    size: u32,
-    next_offset: u64,
+    /// What the files hold; advanced only when every write of a batch
+    /// succeeded.
+    tail: Tail,
+    /// The data file may hold bytes past `tail.size` from a failed append
+    /// whose cut failed too; the next append or flush cuts them first.
+    stale_bytes: bool,
     offset_index: IndexFile<OffsetEntry>,
     time_index: IndexFile<TimeEntry>,
-    bytes_since_index: u32,
-    /// Largest timestamp so far and the last offset of its batch.
-    max_timestamp: Option<(i64, u64)>,
-    /// Timestamp of the last time index entry; entries strictly increase.
-    last_indexed_timestamp: Option<i64>,
     recovery: Recovery,
 }
 
@@ -134,9 +148,7 @@ impl<B: BufferSource> Segment<B> {
         config: LogConfig,
         source: B,
     ) -> Result<Self, LogError> {
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create_new(true);
-        Self::with_files(dir, base_offset, config, source, &options)
+        Self::with_files(dir, base_offset, config, source, Files::Create)
     }
 
     /// As [`Segment::open`], taking buffers from `source`.
@@ -177,10 +189,8 @@ impl<B: BufferSource> Segment<B> {
         config: LogConfig,
         source: B,
     ) -> Result<Self, LogError> {
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        let mut segment = Self::with_files(dir, base_offset, config, source, &options)?;
-        segment.recover()?;
+        let mut segment = Self::with_files(dir, base_offset, config, source, Files::Open)?;
+        segment.recover(Repair::TornTail)?;
         Ok(segment)
     }
 
@@ -189,28 +199,63 @@ impl<B: BufferSource> Segment<B> {
         base_offset: u64,
         config: LogConfig,
         source: B,
-        options: &OpenOptions,
+        files: Files,
     ) -> Result<Self, LogError> {
         config.validate()?;
-        let log = options.open(dir.join(segment_file_name(base_offset, LOG_SUFFIX)))?;
-        let mut index_options = options.clone();
-        index_options.append(true);
-        let index = index_options.open(dir.join(segment_file_name(base_offset, INDEX_SUFFIX)))?;
-        let time_index =
-            index_options.open(dir.join(segment_file_name(base_offset, TIME_INDEX_SUFFIX)))?;
+        if base_offset > MAX_OFFSET {
+            return Err(LogError::OffsetOverflow {
+                offset: base_offset,
+                limit: MAX_OFFSET,
+            });
+        }
+        let path = |suffix| dir.join(segment_file_name(base_offset, suffix));
+        let create = matches!(files, Files::Create);
+        let mut options = OpenOptions::new();
+        options.read(true).write(true);
+        if create {
+            options.create_new(true);
+        } else {
+            options.create(true).truncate(false);
+        }
+        let log = options.open(path(LOG_SUFFIX))?;
+        // Index files only mirror the data file: a new segment replaces
+        // whatever a crash or a failed roll left under its name.
+        let mut index_options = OpenOptions::new();
+        index_options
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(create);
+        let opened = index_options.open(path(INDEX_SUFFIX)).and_then(|index| {
+            let time_index = index_options.open(path(TIME_INDEX_SUFFIX))?;
+            if create {
+                durable::sync_dir(dir)?;
+            }
+            Ok((index, time_index))
+        });
+        let (index, time_index) = match opened {
+            Ok(files) => files,
+            Err(error) => {
+                if create {
+                    // Data file first: without it the others are orphans
+                    // that `Log::open` removes.
+                    for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+                        let _ = fs::remove_file(path(suffix));
+                    }
+                }
+                return Err(error.into());
+            }
+        };
         Ok(Segment {
             dir: dir.to_path_buf(),
             base_offset,
             config,
             source,
             log,
-            size: 0,
-            next_offset: base_offset,
+            tail: Tail::empty(base_offset),
+            stale_bytes: false,
             offset_index: IndexFile::new(index),
             time_index: IndexFile::new(time_index),
-            bytes_since_index: 0,
-            max_timestamp: None,
-            last_indexed_timestamp: None,
             recovery: Recovery::default(),
         })
     }
@@ -232,9 +277,17 @@ impl<B: BufferSource> Segment<B> {
     /// # Ok::<(), takhin_log::LogError>(())
     /// ```
     pub fn flush(&mut self) -> Result<(), LogError> {
+        if self.stale_bytes {
+            self.cut_stale_bytes()?;
+        }
         self.log.sync_data()?;
         self.offset_index.sync()?;
         self.time_index.sync()
+    }
+
+    /// The path of one of the segment's files.
+    pub(crate) fn path(&self, suffix: &str) -> PathBuf {
+        self.dir.join(segment_file_name(self.base_offset, suffix))
     }
 
     /// The first offset this segment can hold.
@@ -263,7 +316,7 @@ impl<B: BufferSource> Segment<B> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_offset(&self) -> u64 {
-        self.next_offset
+        self.tail.next_offset
     }
 
     /// The data file's size in bytes.
@@ -278,7 +331,7 @@ impl<B: BufferSource> Segment<B> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn size(&self) -> u32 {
-        self.size
+        self.tail.size
     }
 
     /// The largest record timestamp in the segment, if any.
@@ -294,7 +347,7 @@ impl<B: BufferSource> Segment<B> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn max_timestamp(&self) -> Option<i64> {
-        self.max_timestamp.map(|(ts, _)| ts)
+        self.tail.max_timestamp.map(|(ts, _)| ts)
     }
 
     /// The number of entries in the offset index and the time index.

@@ -29,7 +29,7 @@ impl<B: BufferSource> Segment<B> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read(&self, offset: u64) -> Result<Option<Fetch<B::Buf>>, LogError> {
-        if offset >= self.next_offset && offset >= self.base_offset {
+        if offset >= self.tail.next_offset && offset >= self.base_offset {
             return Ok(None);
         }
         self.read_range(offset, 0).map(Some)
@@ -64,11 +64,11 @@ impl<B: BufferSource> Segment<B> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read_range(&self, offset: u64, max_bytes: usize) -> Result<Fetch<B::Buf>, LogError> {
-        if offset == self.next_offset {
+        if offset == self.tail.next_offset {
             return Ok(Fetch::empty(offset));
         }
         let (position, first_len) = self.locate(offset)?;
-        let left = (self.size - position) as usize;
+        let left = (self.tail.size - position) as usize;
         let want = max_bytes.clamp(first_len, left);
         let mut buf = self.source.take(want)?;
         self.log.read_exact_at(&mut buf, u64::from(position))?;
@@ -85,11 +85,11 @@ impl<B: BufferSource> Segment<B> {
 
     /// Finds the batch holding `offset`: (position, size).
     pub(super) fn locate(&self, offset: u64) -> Result<(u32, usize), LogError> {
-        if offset < self.base_offset || offset >= self.next_offset {
+        if offset < self.base_offset || offset >= self.tail.next_offset {
             return Err(LogError::OffsetOutOfRange {
                 offset,
                 start: self.base_offset,
-                end: self.next_offset,
+                end: self.tail.next_offset,
             });
         }
         let mut position = self.offset_index.lookup((offset - self.base_offset) as u32);
@@ -107,7 +107,7 @@ impl<B: BufferSource> Segment<B> {
     /// file changed underneath us.
     fn read_header(&self, position: u32) -> Result<HeaderSummary, LogError> {
         let corrupt = |e| LogError::corrupt(u64::from(position), e);
-        let left = (self.size - position) as usize;
+        let left = (self.tail.size - position) as usize;
         if left < BATCH_HEADER_LEN {
             return Err(corrupt(DecodeError::Truncated {
                 needed: BATCH_HEADER_LEN,
@@ -145,18 +145,22 @@ impl<B: BufferSource> Segment<B> {
     /// # Ok::<(), takhin_log::LogError>(())
     /// ```
     pub fn find_offset_by_timestamp(&self, timestamp: i64) -> Result<Option<u64>, LogError> {
-        if self.max_timestamp.is_none_or(|(max, _)| max < timestamp) {
+        if self
+            .tail
+            .max_timestamp
+            .is_none_or(|(max, _)| max < timestamp)
+        {
             return Ok(None);
         }
         let start = self
             .time_index
             .lookup(timestamp)
             .map_or(self.base_offset, |rel| self.base_offset + u64::from(rel));
-        if start >= self.next_offset {
+        if start >= self.tail.next_offset {
             return Ok(None);
         }
         let (mut position, _) = self.locate(start)?;
-        while position < self.size {
+        while position < self.tail.size {
             let header = self.read_header(position)?;
             if header.max_timestamp >= timestamp {
                 let fetch = self.read_range(header.base_offset, 0)?;

@@ -3,7 +3,10 @@
 
 use std::os::unix::fs::FileExt;
 
+use super::MAX_OFFSET;
+use super::index_policy::Tail;
 use crate::batch::{BATCH_HEADER_LEN, BatchRef, LOG_OVERHEAD, batch_size_from_prefix};
+use crate::segment_name::LOG_SUFFIX;
 use crate::{BufferSource, DecodeError, LogError, Segment};
 
 /// What reopening a segment found and repaired.
@@ -31,36 +34,63 @@ pub struct Recovery {
     pub truncated_bytes: u64,
     /// Why the tail was cut, if it was.
     pub reason: Option<DecodeError>,
+    /// The segment lay below the log's recovery point (sealed and synced):
+    /// its index files were trusted and only the batch headers after the
+    /// last index entry were walked, counted in `valid_batches`. CRCs of
+    /// such a segment are checked as batches are read, not at open.
+    pub from_recovery_point: bool,
+}
+
+/// What recovery does with the first batch that does not check out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Repair {
+    /// Cut the data file there: a torn tail, from a crash mid-append.
+    TornTail,
+    /// Fail with [`LogError::CorruptSegment`]: the segment was sealed and
+    /// synced, so a bad batch is corruption, and what follows it was
+    /// acknowledged.
+    Never,
 }
 
 impl<B: BufferSource> Segment<B> {
     /// Rebuilds size, next offset and both indexes from the data file,
-    /// cutting it at the first batch that does not check out.
-    pub(super) fn recover(&mut self) -> Result<(), LogError> {
+    /// checking every batch; the first one that does not check out is cut
+    /// with everything after it, or is an error, as `repair` says.
+    pub(super) fn recover(&mut self, repair: Repair) -> Result<(), LogError> {
         let file_len = self.log.metadata()?.len();
         let limit = file_len.min(u64::from(u32::MAX));
         let mut offsets = Vec::new();
         let mut times = Vec::new();
-        self.size = 0;
-        self.next_offset = self.base_offset;
-        self.bytes_since_index = 0;
-        self.max_timestamp = None;
-        self.last_indexed_timestamp = None;
+        self.tail = Tail::empty(self.base_offset);
+        self.stale_bytes = false;
         let mut recovery = Recovery::default();
         loop {
-            let position = u64::from(self.size);
+            let position = u64::from(self.tail.size);
             let left = (limit - position) as usize;
             if left == 0 {
                 break;
             }
             match self.check_batch_at(position, left) {
                 Ok((len, last_offset, max_timestamp)) => {
-                    let entry = self.note_batch(len, last_offset, max_timestamp);
+                    let entry = self.tail.note_batch(
+                        self.base_offset,
+                        self.config.index_interval_bytes(),
+                        len,
+                        last_offset,
+                        max_timestamp,
+                    );
                     if let Some((offset_entry, time_entry)) = entry {
                         offsets.push(offset_entry);
                         times.extend(time_entry);
                     }
                     recovery.valid_batches += 1;
+                }
+                Err(LogError::Corrupt { position, source }) if repair == Repair::Never => {
+                    return Err(LogError::CorruptSegment {
+                        path: self.path(LOG_SUFFIX),
+                        position,
+                        source,
+                    });
                 }
                 Err(LogError::Corrupt { source, .. }) => {
                     recovery.reason = Some(source);
@@ -69,18 +99,31 @@ impl<B: BufferSource> Segment<B> {
                 Err(other) => return Err(other),
             }
         }
-        if u64::from(self.size) < file_len {
-            recovery.truncated_bytes = file_len - u64::from(self.size);
+        if u64::from(self.tail.size) < file_len {
+            if repair == Repair::Never {
+                return Err(LogError::CorruptSegment {
+                    path: self.path(LOG_SUFFIX),
+                    position: u64::from(self.tail.size),
+                    source: DecodeError::Truncated {
+                        needed: BATCH_HEADER_LEN,
+                        available: (file_len - u64::from(self.tail.size)) as usize,
+                    },
+                });
+            }
+            recovery.truncated_bytes = file_len - u64::from(self.tail.size);
             recovery.reason.get_or_insert(DecodeError::Truncated {
                 needed: BATCH_HEADER_LEN,
                 available: 0,
             });
-            // No sync: the cut is idempotent, a crash before it reaches the
-            // disk only means the next open cuts again.
-            self.log.set_len(u64::from(self.size))?;
+            self.log.set_len(u64::from(self.tail.size))?;
         }
         self.offset_index.rewrite(offsets, self.source)?;
         self.time_index.rewrite(times, self.source)?;
+        if recovery.truncated_bytes > 0 {
+            // Appends after the cut must not land behind stale bytes that
+            // a power loss would bring back.
+            self.flush()?;
+        }
         self.recovery = recovery;
         Ok(())
     }
@@ -99,10 +142,16 @@ impl<B: BufferSource> Segment<B> {
         self.log.read_exact_at(&mut buf, position)?;
         let batch = BatchRef::parse(&buf).map_err(corrupt)?;
         batch.validate_records().map_err(corrupt)?;
-        if batch.base_offset() != self.next_offset {
+        if batch.base_offset() != self.tail.next_offset {
             return Err(corrupt(DecodeError::Field {
                 field: "base offset (expected the next offset)",
                 value: batch.base_offset() as i64,
+            }));
+        }
+        if batch.last_offset() >= MAX_OFFSET {
+            return Err(corrupt(DecodeError::Field {
+                field: "last offset (the next offset would pass i64::MAX)",
+                value: batch.last_offset() as i64,
             }));
         }
         if batch.last_offset() - self.base_offset > u64::from(u32::MAX) {

@@ -1,10 +1,11 @@
 //! Truncation: cut a segment back to an offset, or delete it.
 
-use std::fs;
 use std::os::unix::fs::FileExt;
+use std::{fs, io};
 
+use super::Repair;
 use crate::batch::BatchRef;
-use crate::segment_name::{INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file_name};
+use crate::segment_name::{INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
 use crate::{BufferSource, LogError, Segment, batch};
 
 impl<B: BufferSource> Segment<B> {
@@ -33,7 +34,7 @@ impl<B: BufferSource> Segment<B> {
     /// # Ok::<(), takhin_log::LogError>(())
     /// ```
     pub fn truncate_to(&mut self, offset: u64) -> Result<(), LogError> {
-        if offset == self.next_offset {
+        if offset == self.tail.next_offset {
             return Ok(());
         }
         let (position, len) = self.locate(offset)?;
@@ -50,13 +51,22 @@ impl<B: BufferSource> Segment<B> {
         }
         drop(buf);
         self.log.set_len(new_len)?;
-        self.recover()
+        self.recover(Repair::TornTail)?;
+        // What was cut must not come back after a power loss.
+        self.flush()
     }
 
-    /// Deletes the segment's three files, consuming it.
+    /// Deletes the segment's three files, consuming it. The data file goes
+    /// first: a crash after it leaves only index files, which `Log::open`
+    /// removes as orphans, and a crash before it leaves the whole segment.
+    /// The caller syncs the directory.
     pub(crate) fn delete(self) -> Result<(), LogError> {
-        for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
-            fs::remove_file(self.dir.join(segment_file_name(self.base_offset, suffix)))?;
+        fs::remove_file(self.path(LOG_SUFFIX))?;
+        for suffix in [INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+            match fs::remove_file(self.path(suffix)) {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error.into()),
+                _ => {}
+            }
         }
         Ok(())
     }
