@@ -34,17 +34,29 @@
 //!
 //! # Reliability
 //!
-//! Appends are single positional writes with no user-space buffering;
-//! `flush` syncs. Reopening scans every batch, cuts the file at the first
-//! torn or corrupt batch and rebuilds the indexes ([`Recovery`]). Decoding
-//! never panics: every length prefix is checked against the bytes present
-//! before it is used, and errors are typed ([`DecodeError`], [`LogError`]).
-//! `docs/storage.md` describes the format and the rules in full.
+//! Appends are single positional writes with no user-space buffering, and an
+//! append that fails (a full disk, say) leaves nothing behind: the segment's
+//! end is committed only after the data and index writes all succeeded.
+//! `flush` syncs; rolls sync the old segment, and the directory is synced
+//! wherever POSIX needs it (created and deleted segments, the checkpoint).
+//! A [`Log`] holds an exclusive lock on its directory (`.lock`) for its whole
+//! life, so a second writer fails with [`LogError::Locked`]. Reopening cuts
+//! the active segment at the first torn or corrupt batch and rebuilds its
+//! indexes ([`Recovery`]); sealed segments below the recovery point
+//! ([`Log::recovery_point`]) open from their index files without a rescan,
+//! and damage to any sealed segment is an error naming the file and the
+//! position ([`LogError::CorruptSegment`]), never a cut of acknowledged
+//! records. Decoding never panics: every length prefix is checked against the
+//! bytes present before it is used, and errors are typed ([`DecodeError`],
+//! [`LogError`]). `docs/storage.md` describes the format and the rules in
+//! full.
 //!
 //! # Platform
 //!
 //! Unix only: reads and writes are positional (`pread`/`pwrite`), so reads
-//! take `&self`.
+//! take `&self`; the directory lock is `flock` (through `rustix`, which gives
+//! a safe call: this crate forbids `unsafe`, and `File::try_lock` needs Rust
+//! 1.89, above the MSRV).
 #![doc(test(
     no_crate_inject,
     attr(deny(warnings, rust_2018_idioms), allow(dead_code, unused_variables))

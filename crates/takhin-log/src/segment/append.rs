@@ -24,14 +24,17 @@ impl<B: BufferSource> Segment<B> {
     /// Appends `records` as one v2 batch and returns the offset of the first.
     ///
     /// The batch is encoded into one buffer from the segment's source and
-    /// written with a single positional write. If the write fails, the
-    /// segment is unchanged and the next append overwrites the partial bytes.
+    /// written with a single positional write, then indexed. If any write
+    /// fails, the segment is left as it was (the data file is cut back), so
+    /// retrying the append writes no duplicate.
     ///
     /// # Errors
     ///
     /// [`LogError::EmptyBatch`] for no records; [`LogError::TooLarge`] if
     /// the batch exceeds `max_batch_bytes` or the segment would pass 4 GiB or
-    /// 2^32 offsets; [`LogError::Io`] or a buffer error otherwise.
+    /// 2^32 offsets; [`LogError::OffsetOverflow`] if a record's offset would
+    /// reach [`MAX_OFFSET`](crate::MAX_OFFSET); [`LogError::Io`] or a buffer
+    /// error otherwise.
     ///
     /// # Examples
     ///

@@ -49,8 +49,11 @@ enum Files {
 /// it with one positional write; reads fill a buffer from the same source and
 /// decode in place ([`Fetch`](crate::Fetch)). Writes are not buffered in user space, so a
 /// crashed process loses nothing that `append` returned; [`Segment::flush`]
-/// makes it survive a power loss too. Reopening scans and checks every batch,
-/// cuts a torn or corrupt tail and rebuilds both indexes ([`Recovery`]).
+/// makes it survive a power loss too. An append that fails leaves the
+/// segment as it was. Reopening scans and checks every batch, cuts a torn or
+/// corrupt tail and rebuilds both indexes ([`Recovery`]). A `Segment` takes
+/// no lock: use it through a [`Log`](crate::Log), or make sure yourself that
+/// one process writes it.
 ///
 /// `B` defaults to `&'static BufferPool`, the global pool. Pass [`VecBuffers`]
 /// or a local pool to [`Segment::create_with`] / [`Segment::open_with`] to
@@ -97,7 +100,10 @@ impl Segment {
     ///
     /// # Errors
     ///
-    /// [`LogError::Io`] if a file of that name exists or cannot be created.
+    /// [`LogError::Io`] if a data file of that name exists or a file cannot
+    /// be created (what was created is removed again);
+    /// [`LogError::OffsetOverflow`] above [`MAX_OFFSET`];
+    /// [`LogError::InvalidConfig`].
     ///
     /// # Examples
     ///
@@ -116,7 +122,10 @@ impl Segment {
     ///
     /// # Errors
     ///
-    /// [`LogError::Io`] if the files cannot be opened, read or repaired.
+    /// [`LogError::Io`] if the files cannot be opened, read or repaired;
+    /// [`LogError::OffsetOverflow`] above [`MAX_OFFSET`];
+    /// [`LogError::InvalidConfig`]; a buffer error if the source cannot hand
+    /// out a buffer as large as a stored batch (nothing is cut then).
     ///
     /// # Examples
     ///
@@ -131,7 +140,10 @@ impl<B: BufferSource> Segment<B> {
     ///
     /// # Errors
     ///
-    /// [`LogError::Io`] if a file of that name exists or cannot be created.
+    /// [`LogError::Io`] if a data file of that name exists or a file cannot
+    /// be created (what was created is removed again);
+    /// [`LogError::OffsetOverflow`] above [`MAX_OFFSET`];
+    /// [`LogError::InvalidConfig`].
     ///
     /// # Examples
     ///
@@ -161,7 +173,10 @@ impl<B: BufferSource> Segment<B> {
     ///
     /// # Errors
     ///
-    /// [`LogError::Io`] if the files cannot be opened, read or repaired.
+    /// [`LogError::Io`] if the files cannot be opened, read or repaired;
+    /// [`LogError::OffsetOverflow`] above [`MAX_OFFSET`];
+    /// [`LogError::InvalidConfig`]; a buffer error if the source cannot hand
+    /// out a buffer as large as a stored batch (nothing is cut then).
     ///
     /// # Examples
     ///

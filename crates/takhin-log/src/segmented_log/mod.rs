@@ -108,7 +108,9 @@ impl<B: BufferSource> Log<B> {
     }
 
     /// Seals the active segment (syncs it) and starts a new one at the next
-    /// offset. Does nothing if the active segment is empty.
+    /// offset, then stores the new recovery point. Does nothing if the
+    /// active segment is empty. A roll that fails removes the files it
+    /// created, so the next one can succeed.
     ///
     /// # Errors
     ///
