@@ -121,7 +121,13 @@ fn a_truncation_below_the_recovery_point_lowers_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = Log::open(dir.path(), config()).unwrap();
     fill(|r| log.append_batch(r), 0, 200, 3);
-    let second = log.segments()[1].base_offset();
+    let (second, third) = (
+        log.segments()[1].base_offset(),
+        log.segments()[2].base_offset(),
+    );
+    // At a segment's base, that segment goes and the one before is last.
+    log.truncate_to(third).unwrap();
+    assert_eq!((log.recovery_point(), log.segments().len()), (second, 2));
     log.truncate_to(second + 1).unwrap();
     assert_eq!(log.recovery_point(), second);
     drop(log);

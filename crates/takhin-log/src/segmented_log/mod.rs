@@ -245,9 +245,15 @@ impl<B: BufferSource> Log<B> {
         if offset < start || offset > end {
             return Err(LogError::OffsetOutOfRange { offset, start, end });
         }
-        // The segment holding `offset` becomes the active one: it is no
-        // longer sealed.
-        let active_base = self.segment_for(offset)?.base_offset();
+        // The segment that will be the last one is no longer sealed: the
+        // last that starts below `offset`, or the first.
+        let active_base = self
+            .segments
+            .iter()
+            .rev()
+            .find(|s| s.base_offset() < offset)
+            .unwrap_or(&self.segments[0])
+            .base_offset();
         if self.recovery_point > active_base {
             recovery_point::write(&self.dir, active_base)?;
             self.recovery_point = active_base;
