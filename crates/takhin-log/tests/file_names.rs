@@ -192,3 +192,17 @@ fn orphaned_index_files_are_removed_by_open() {
     log.roll().unwrap();
     assert_eq!(log.segments().last().unwrap().base_offset(), next);
 }
+
+#[test]
+fn a_name_that_is_not_utf8_is_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    log_with_segment_5(dir.path());
+    let name = std::ffi::OsStr::from_bytes(b"0000000000000000000\xff.log");
+    fs::write(dir.path().join(name), b"").unwrap();
+    let error = open_err(dir.path());
+    assert!(
+        matches!(&error, LogError::BadFileName { name } if name.ends_with("\u{fffd}.log")),
+        "{error}"
+    );
+}
