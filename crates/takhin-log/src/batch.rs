@@ -95,7 +95,8 @@ pub(crate) fn encoded_len(records: &[Record<'_>]) -> Result<usize, LogError> {
 }
 
 /// Encodes `records` as one v2 batch starting at `base_offset` into `out`,
-/// which must be exactly [`encoded_len`] bytes long and zeroed.
+/// which must be exactly [`encoded_len`] bytes long. Every byte of `out` is
+/// written: a pool built with `zero_on_drop(false)` hands out stale bytes.
 pub(crate) fn encode(out: &mut [u8], base_offset: u64, records: &[Record<'_>]) {
     let base_timestamp = records[0].timestamp;
     let max_timestamp = records
@@ -120,7 +121,8 @@ pub(crate) fn encode(out: &mut [u8], base_offset: u64, records: &[Record<'_>]) {
         let timestamp_delta = record.timestamp.wrapping_sub(base_timestamp);
         let body = record_body_len(record, timestamp_delta, i as i64);
         pos += crate::varint::put_varlong(&mut out[pos..], body as i64);
-        pos += 1; // attributes: unused, zero
+        out[pos] = 0; // record attributes: unused, but written like every byte
+        pos += 1;
         pos += crate::varint::put_varlong(&mut out[pos..], timestamp_delta);
         pos += crate::varint::put_varlong(&mut out[pos..], i as i64);
         pos = put_nullable(out, pos, record.key);
@@ -167,18 +169,24 @@ fn get_i16(b: &[u8], at: usize) -> i16 {
     i16::from_be_bytes(b[at..at + 2].try_into().expect("2-byte slice"))
 }
 
+/// Fails with [`DecodeError::Truncated`] unless `bytes` holds `needed` bytes.
+fn need(bytes: &[u8], needed: usize) -> Result<(), DecodeError> {
+    if bytes.len() < needed {
+        return Err(DecodeError::Truncated {
+            needed,
+            available: bytes.len(),
+        });
+    }
+    Ok(())
+}
+
 /// The total size (log overhead included) of the batch whose first
 /// [`LOG_OVERHEAD`] bytes are `prefix`, checked against `max_batch_bytes`.
 pub(crate) fn batch_size_from_prefix(
     prefix: &[u8],
     max_batch_bytes: usize,
 ) -> Result<usize, DecodeError> {
-    if prefix.len() < LOG_OVERHEAD {
-        return Err(DecodeError::Truncated {
-            needed: LOG_OVERHEAD,
-            available: prefix.len(),
-        });
-    }
+    need(prefix, LOG_OVERHEAD)?;
     let length = get_i32(prefix, LENGTH_AT);
     let min = BATCH_HEADER_LEN - LOG_OVERHEAD;
     match usize::try_from(length) {
@@ -189,6 +197,43 @@ pub(crate) fn batch_size_from_prefix(
             max: max_batch_bytes.saturating_sub(LOG_OVERHEAD),
         }),
     }
+}
+
+/// What the log keeps of a batch's fixed header, read without checking the
+/// CRC: used to walk batches that were checked when written or recovered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HeaderSummary {
+    /// Batch size, log overhead included.
+    pub(crate) len: usize,
+    pub(crate) base_offset: u64,
+    pub(crate) last_offset: u64,
+    pub(crate) max_timestamp: i64,
+}
+
+/// Reads the fields the log walks by from a batch's fixed header, checking
+/// the length against `max_batch_bytes` and the offsets for overflow.
+pub(crate) fn header_summary(
+    header: &[u8],
+    max_batch_bytes: usize,
+) -> Result<HeaderSummary, DecodeError> {
+    need(header, BATCH_HEADER_LEN)?;
+    let len = batch_size_from_prefix(header, max_batch_bytes)?;
+    let base_offset = get_i64(header, 0);
+    let last_delta = get_i32(header, LAST_OFFSET_DELTA_AT);
+    let last_offset = u64::try_from(base_offset)
+        .ok()
+        .zip(u64::try_from(last_delta).ok())
+        .and_then(|(base, delta)| base.checked_add(delta))
+        .ok_or(DecodeError::Field {
+            field: "last offset delta",
+            value: last_delta.into(),
+        })?;
+    Ok(HeaderSummary {
+        len,
+        base_offset: base_offset as u64,
+        last_offset,
+        max_timestamp: get_i64(header, MAX_TIMESTAMP_AT),
+    })
 }
 
 /// Cuts the checked batch in `bytes` so that it keeps only the records below
@@ -278,12 +323,7 @@ impl<'a> BatchRef<'a> {
         input: &'a [u8],
         max_batch_bytes: usize,
     ) -> Result<Self, DecodeError> {
-        if input.len() < BATCH_HEADER_LEN {
-            return Err(DecodeError::Truncated {
-                needed: BATCH_HEADER_LEN,
-                available: input.len(),
-            });
-        }
+        need(input, BATCH_HEADER_LEN)?;
         let size = batch_size_from_prefix(input, max_batch_bytes.min(input.len()))?;
         let bytes = &input[..size];
         let magic = bytes[MAGIC_AT] as i8;

@@ -9,7 +9,7 @@ use mempool::{BufferPool, PooledBuf};
 
 use crate::LogError;
 
-/// A source of zeroed temporary byte buffers.
+/// A source of temporary byte buffers.
 ///
 /// Every buffer a [`Segment`](crate::Segment) or [`Log`](crate::Log) uses for
 /// encoding a batch, writing an index entry or reading batches back comes from
@@ -32,7 +32,9 @@ pub trait BufferSource: Copy + fmt::Debug {
     /// The buffer handed out; it derefs to exactly the requested length.
     type Buf: DerefMut<Target = [u8]>;
 
-    /// Returns a zeroed buffer of exactly `len` bytes.
+    /// Returns a buffer of exactly `len` bytes. Its contents are not
+    /// promised: a pool built with `zero_on_drop(false)` hands out what an
+    /// earlier user left, so the log writes every byte it uses.
     ///
     /// # Errors
     ///

@@ -1,4 +1,11 @@
 //! [`LogConfig`]: segment size, index interval and batch size limit.
+//!
+//! Setters never panic; [`LogConfig::validate`] runs where the configuration
+//! is used (`Segment::create`, `Segment::open`, `Log::open`), so a bad value
+//! is a typed [`LogError::InvalidConfig`], the rule `mempool`'s builder
+//! follows too.
+
+use crate::LogError;
 
 /// Sizes that govern a [`Segment`](crate::Segment) and a [`Log`](crate::Log).
 ///
@@ -37,11 +44,8 @@ impl LogConfig {
     /// Sets the size at which a [`Log`](crate::Log) rolls to a new segment.
     /// A segment always takes at least one batch, so a batch larger than
     /// this gets a segment of its own. Index positions are `u32`, hence the
-    /// type. Defaults to [`DEFAULT_SEGMENT_BYTES`].
-    ///
-    /// # Panics
-    ///
-    /// Panics if `bytes` is 0.
+    /// type. Defaults to [`DEFAULT_SEGMENT_BYTES`]. 0 is refused where the
+    /// configuration is used ([`LogConfig::validate`]).
     ///
     /// # Examples
     ///
@@ -51,7 +55,6 @@ impl LogConfig {
     /// ```
     #[must_use]
     pub fn with_segment_bytes(mut self, bytes: u32) -> Self {
-        assert!(bytes > 0, "segment_bytes must be positive");
         self.segment_bytes = bytes;
         self
     }
@@ -77,11 +80,9 @@ impl LogConfig {
     /// Sets the largest batch accepted by `append_batch` and by recovery,
     /// log overhead included. Recovery treats a larger length prefix as a
     /// torn tail, so it also caps what a corrupt file can make us allocate.
-    /// Defaults to [`DEFAULT_MAX_BATCH_BYTES`].
-    ///
-    /// # Panics
-    ///
-    /// Panics if `bytes` is below the 61-byte batch header.
+    /// Defaults to [`DEFAULT_MAX_BATCH_BYTES`]. A value below the 61-byte
+    /// batch header is refused where the configuration is used
+    /// ([`LogConfig::validate`]).
     ///
     /// # Examples
     ///
@@ -91,10 +92,6 @@ impl LogConfig {
     /// ```
     #[must_use]
     pub fn with_max_batch_bytes(mut self, bytes: u32) -> Self {
-        assert!(
-            bytes as usize >= crate::BATCH_HEADER_LEN,
-            "max_batch_bytes below 61"
-        );
         self.max_batch_bytes = bytes;
         self
     }
@@ -133,5 +130,41 @@ impl LogConfig {
     /// ```
     pub fn max_batch_bytes(&self) -> u32 {
         self.max_batch_bytes
+    }
+
+    /// Checks the values together; `Segment::create`, `Segment::open` and
+    /// `Log::open` call it, so a setter never has to panic.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::InvalidConfig`] for a `segment_bytes` of 0 or a
+    /// `max_batch_bytes` below the 61-byte batch header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use takhin_log::{LogConfig, LogError};
+    ///
+    /// let config = LogConfig::default().with_segment_bytes(0);
+    /// assert!(matches!(config.validate(), Err(LogError::InvalidConfig { setting: "segment_bytes", .. })));
+    /// assert!(LogConfig::default().validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), LogError> {
+        let check = |setting, value: u32, min: usize| {
+            if (value as usize) < min {
+                return Err(LogError::InvalidConfig {
+                    setting,
+                    value: u64::from(value),
+                    min: min as u64,
+                });
+            }
+            Ok(())
+        };
+        check("segment_bytes", self.segment_bytes, 1)?;
+        check(
+            "max_batch_bytes",
+            self.max_batch_bytes,
+            crate::BATCH_HEADER_LEN,
+        )
     }
 }

@@ -2,6 +2,7 @@
 //! for everything a segment or log operation can hit.
 
 use std::io;
+use std::path::PathBuf;
 
 /// Why a byte slice is not a valid Kafka v2 record batch.
 ///
@@ -136,6 +137,59 @@ pub enum LogError {
         #[source]
         source: DecodeError,
     },
+    /// A sealed segment holds a batch that does not check out, or ends
+    /// inside one: the disk or someone else changed it. `Log::open` reports
+    /// this rather than cut a segment whose records were acknowledged.
+    #[error("corrupt segment {}: bad batch at file position {position}: {source}", path.display())]
+    CorruptSegment {
+        /// The data file.
+        path: PathBuf,
+        /// File position of the bad batch.
+        position: u64,
+        /// What was wrong with it.
+        #[source]
+        source: DecodeError,
+    },
+    /// Two segments claim the same offsets: the earlier one ends past the
+    /// later one's base offset.
+    #[error("segment {} ends at offset {next_offset}, past the start of {}", earlier.display(), later.display())]
+    Overlap {
+        /// The earlier segment's data file.
+        earlier: PathBuf,
+        /// The later segment's data file.
+        later: PathBuf,
+        /// Where the earlier segment ends (its next offset).
+        next_offset: u64,
+    },
+    /// Offsets are missing between two segments: the earlier one ends short
+    /// of the later one's base offset.
+    #[error("segment {} ends at offset {next_offset}, short of the start of {}", earlier.display(), later.display())]
+    Gap {
+        /// The earlier segment's data file.
+        earlier: PathBuf,
+        /// The later segment's data file.
+        later: PathBuf,
+        /// Where the earlier segment ends (its next offset).
+        next_offset: u64,
+    },
+    /// Another `Log` (in this process or another) holds the directory's
+    /// `.lock` file.
+    #[error("log directory {} is locked by another writer ({})", dir.display(), source)]
+    Locked {
+        /// The log directory.
+        dir: PathBuf,
+        /// What `flock` said.
+        #[source]
+        source: io::Error,
+    },
+    /// An offset would pass Kafka's `i64` range ([`MAX_OFFSET`](crate::MAX_OFFSET)).
+    #[error("offset {offset} is past the largest offset {limit}")]
+    OffsetOverflow {
+        /// The offset asked for or that a record would get.
+        offset: u64,
+        /// [`MAX_OFFSET`](crate::MAX_OFFSET).
+        limit: u64,
+    },
     /// An offset lies outside the range the segment or log holds.
     #[error("offset {offset} is outside {start}..{end}")]
     OffsetOutOfRange {
@@ -159,7 +213,20 @@ pub enum LogError {
         /// The limit it broke.
         limit: u64,
     },
-    /// A file in the log directory has a name that is not a 20-digit offset.
+    /// A [`LogConfig`](crate::LogConfig) value is out of range; see
+    /// [`LogConfig::validate`](crate::LogConfig::validate).
+    #[error("{setting} of {value} is below the minimum of {min}")]
+    InvalidConfig {
+        /// The setting's name, as its `with_*` method spells it.
+        setting: &'static str,
+        /// The value given.
+        value: u64,
+        /// The smallest value accepted.
+        min: u64,
+    },
+    /// A file in the log directory has a segment suffix (`.log`, `.index`,
+    /// `.timeindex`) but its name is not 20 ASCII digits of an offset up to
+    /// [`MAX_OFFSET`](crate::MAX_OFFSET).
     #[error("unexpected segment file name {name:?}")]
     BadFileName {
         /// The file name.

@@ -11,7 +11,7 @@
 //! offset has a timestamp at most this".
 
 use std::fs::File;
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 
 use crate::{BufferSource, LogError};
 
@@ -19,6 +19,8 @@ use crate::{BufferSource, LogError};
 pub(crate) trait IndexEntry: Copy {
     const SIZE: usize;
     fn write_to(&self, out: &mut [u8]);
+    /// Decodes the first [`SIZE`](Self::SIZE) bytes of `bytes`.
+    fn read_from(bytes: &[u8]) -> Self;
 }
 
 /// `(relative last offset, file position)` of one batch.
@@ -41,22 +43,43 @@ impl IndexEntry for OffsetEntry {
         out[..4].copy_from_slice(&self.relative_offset.to_be_bytes());
         out[4..8].copy_from_slice(&self.position.to_be_bytes());
     }
+    fn read_from(bytes: &[u8]) -> Self {
+        OffsetEntry {
+            relative_offset: u32::from_be_bytes(bytes[..4].try_into().expect("4 bytes")),
+            position: u32::from_be_bytes(bytes[4..8].try_into().expect("4 bytes")),
+        }
+    }
 }
 
 impl IndexEntry for TimeEntry {
-    const SIZE: usize = 12;
+    const SIZE: usize = MAX_ENTRY_SIZE;
     fn write_to(&self, out: &mut [u8]) {
         out[..8].copy_from_slice(&self.timestamp.to_be_bytes());
         out[8..12].copy_from_slice(&self.relative_offset.to_be_bytes());
     }
+    fn read_from(bytes: &[u8]) -> Self {
+        TimeEntry {
+            timestamp: i64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")),
+            relative_offset: u32::from_be_bytes(bytes[8..12].try_into().expect("4 bytes")),
+        }
+    }
 }
 
-/// An index file and its entries in memory.
+/// An index file and its entries in memory. Entries are written at their
+/// position (`index * SIZE`), never appended, so a write that fails half
+/// way is overwritten by the next one and cannot misalign the file.
 #[derive(Debug)]
 pub(crate) struct IndexFile<E> {
     file: File,
     entries: Vec<E>,
+    /// A failed write may have left bytes past the last entry; `sync` cuts
+    /// them, so that a sealed index file holds whole entries only.
+    stale_tail: bool,
 }
+
+/// The largest [`IndexEntry::SIZE`]: a time index entry.
+const MAX_ENTRY_SIZE: usize = 12;
+const _: () = assert!(OffsetEntry::SIZE <= MAX_ENTRY_SIZE);
 
 /// How many entries `rewrite` encodes per pooled buffer.
 const REWRITE_CHUNK_ENTRIES: usize = 4096;
@@ -66,6 +89,7 @@ impl<E: IndexEntry> IndexFile<E> {
         IndexFile {
             file,
             entries: Vec::new(),
+            stale_tail: false,
         }
     }
 
@@ -73,13 +97,33 @@ impl<E: IndexEntry> IndexFile<E> {
         &self.entries
     }
 
-    /// Appends one entry, encoded in a pooled buffer.
-    pub(crate) fn push(&mut self, entry: E, source: impl BufferSource) -> Result<(), LogError> {
-        let mut buf = source.take(E::SIZE)?;
-        entry.write_to(&mut buf);
-        self.file.write_all(&buf)?;
+    fn file_len(&self) -> u64 {
+        (self.entries.len() * E::SIZE) as u64
+    }
+
+    /// Writes one entry after the last, encoded on the stack, and keeps it.
+    pub(crate) fn push(&mut self, entry: E) -> Result<(), LogError> {
+        let mut buf = [0u8; MAX_ENTRY_SIZE];
+        let buf = &mut buf[..E::SIZE];
+        entry.write_to(buf);
+        if let Err(error) = self.file.write_all_at(buf, self.file_len()) {
+            self.cut_stale_tail();
+            return Err(error.into());
+        }
         self.entries.push(entry);
         Ok(())
+    }
+
+    /// Forgets the last entry (its append failed further on).
+    pub(crate) fn pop(&mut self) {
+        self.entries.pop();
+        self.cut_stale_tail();
+    }
+
+    /// Cuts the file back to its entries after a failed write; if that
+    /// fails too, the next push overwrites the bytes and `sync` retries.
+    fn cut_stale_tail(&mut self) {
+        self.stale_tail = self.file.set_len(self.file_len()).is_err();
     }
 
     /// Replaces the file's content with `entries`.
@@ -89,19 +133,43 @@ impl<E: IndexEntry> IndexFile<E> {
         source: impl BufferSource,
     ) -> Result<(), LogError> {
         self.file.set_len(0)?;
-        // The file is opened in append mode, so writes land at the new end.
+        self.entries.clear();
+        self.stale_tail = false;
+        let mut position = 0;
         for chunk in entries.chunks(REWRITE_CHUNK_ENTRIES) {
             let mut buf = source.take(chunk.len() * E::SIZE)?;
             for (entry, out) in chunk.iter().zip(buf.chunks_exact_mut(E::SIZE)) {
                 entry.write_to(out);
             }
-            self.file.write_all(&buf)?;
+            if let Err(error) = self.file.write_all_at(&buf, position) {
+                self.stale_tail = true;
+                return Err(error.into());
+            }
+            position += buf.len() as u64;
         }
         self.entries = entries;
         Ok(())
     }
 
-    pub(crate) fn sync(&self) -> Result<(), LogError> {
+    /// Reads the file's entries into memory, as written by a sealed
+    /// segment; `None` if its length is not a whole number of entries.
+    pub(crate) fn load(&mut self) -> Result<Option<&[E]>, LogError> {
+        let len = self.file.metadata()?.len();
+        if len % E::SIZE as u64 != 0 {
+            return Ok(None);
+        }
+        let mut bytes = vec![0u8; len as usize];
+        self.file.read_exact_at(&mut bytes, 0)?;
+        self.entries = bytes.chunks_exact(E::SIZE).map(E::read_from).collect();
+        Ok(Some(&self.entries))
+    }
+
+    /// Cuts what failed writes left past the last entry, then syncs.
+    pub(crate) fn sync(&mut self) -> Result<(), LogError> {
+        if self.stale_tail {
+            self.file.set_len(self.file_len())?;
+            self.stale_tail = false;
+        }
         Ok(self.file.sync_data()?)
     }
 }

@@ -34,17 +34,29 @@
 //!
 //! # Reliability
 //!
-//! Appends are single positional writes with no user-space buffering;
-//! `flush` syncs. Reopening scans every batch, cuts the file at the first
-//! torn or corrupt batch and rebuilds the indexes ([`Recovery`]). Decoding
-//! never panics: every length prefix is checked against the bytes present
-//! before it is used, and errors are typed ([`DecodeError`], [`LogError`]).
-//! `docs/storage.md` describes the format and the rules in full.
+//! Appends are single positional writes with no user-space buffering, and an
+//! append that fails (a full disk, say) leaves nothing behind: the segment's
+//! end is committed only after the data and index writes all succeeded.
+//! `flush` syncs; rolls sync the old segment, and the directory is synced
+//! wherever POSIX needs it (created and deleted segments, the checkpoint).
+//! A [`Log`] holds an exclusive lock on its directory (`.lock`) for its whole
+//! life, so a second writer fails with [`LogError::Locked`]. Reopening cuts
+//! the active segment at the first torn or corrupt batch and rebuilds its
+//! indexes ([`Recovery`]); sealed segments below the recovery point
+//! ([`Log::recovery_point`]) open from their index files without a rescan,
+//! and damage to any sealed segment is an error naming the file and the
+//! position ([`LogError::CorruptSegment`]), never a cut of acknowledged
+//! records. Decoding never panics: every length prefix is checked against the
+//! bytes present before it is used, and errors are typed ([`DecodeError`],
+//! [`LogError`]). `docs/storage.md` describes the format and the rules in
+//! full.
 //!
 //! # Platform
 //!
 //! Unix only: reads and writes are positional (`pread`/`pwrite`), so reads
-//! take `&self`.
+//! take `&self`; the directory lock is `flock` (through `rustix`, which gives
+//! a safe call: this crate forbids `unsafe`, and `File::try_lock` needs Rust
+//! 1.89, above the MSRV).
 #![doc(test(
     no_crate_inject,
     attr(deny(warnings, rust_2018_idioms), allow(dead_code, unused_variables))
@@ -58,13 +70,17 @@ compile_error!("takhin-log needs positional file I/O (std::os::unix::fs::FileExt
 mod batch;
 mod buffer_source;
 mod config;
+mod dir_lock;
+mod durable;
 mod error;
 mod fetch;
 mod index;
-mod log;
 mod record;
 mod record_ref;
+mod recovery_point;
 mod segment;
+mod segment_name;
+mod segmented_log;
 mod varint;
 
 pub use batch::{BATCH_HEADER_LEN, BatchRecords, BatchRef, LOG_OVERHEAD, MAGIC_V2};
@@ -72,11 +88,12 @@ pub use buffer_source::{BufferSource, VecBuffers};
 pub use config::{
     DEFAULT_INDEX_INTERVAL_BYTES, DEFAULT_MAX_BATCH_BYTES, DEFAULT_SEGMENT_BYTES, LogConfig,
 };
+pub use dir_lock::LOCK_FILE;
 pub use error::{DecodeError, LogError};
 pub use fetch::{Batches, Fetch, Records};
-pub use log::Log;
 pub use record::{Header, Record};
 pub use record_ref::{HeaderRef, Headers, HeadersIter, RecordRef};
-pub use segment::{
-    INDEX_SUFFIX, LOG_SUFFIX, Recovery, Segment, TIME_INDEX_SUFFIX, segment_file_name,
-};
+pub use recovery_point::RECOVERY_POINT_FILE;
+pub use segment::{MAX_OFFSET, Recovery, Segment};
+pub use segment_name::{INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file_name};
+pub use segmented_log::Log;

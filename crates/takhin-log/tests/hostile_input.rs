@@ -6,6 +6,7 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use mempool::BufferPool;
 use proptest::prelude::*;
 use takhin_log::{BatchRef, LogConfig, Record, Segment};
 
@@ -54,14 +55,15 @@ unsafe impl GlobalAlloc for LargestAlloc {
 #[global_allocator]
 static ALLOC: LargestAlloc = LargestAlloc;
 
-/// Runs `f` and returns the largest allocation it made on this thread.
-/// The pool and this thread's cache are set up first: that one-time cost
-/// is not what is measured.
-fn largest_alloc_in(f: impl FnOnce()) -> usize {
-    drop(mempool::get_buffer(1));
+/// Runs `f` with a cold pool and returns the largest allocation it made on
+/// this thread. The pool is cold so that every buffer `f` takes is a fresh
+/// allocation the counter sees: a warm bucket would hand out a large
+/// buffer unseen. The pool is built before counting starts.
+fn largest_alloc_in(f: impl FnOnce(&BufferPool)) -> usize {
+    let pool = BufferPool::new();
     LARGEST.with(|l| l.set(0));
     ARMED.with(|a| a.set(true));
-    f();
+    f(&pool);
     ARMED.with(|a| a.set(false));
     LARGEST.with(Cell::get)
 }
@@ -147,15 +149,16 @@ proptest! {
         let path = dir.path().join(takhin_log::segment_file_name(0, "log"));
         std::fs::write(&path, &file).unwrap();
         let mut outcome = None;
-        let largest = largest_alloc_in(|| {
-            outcome = Some(Segment::open(dir.path(), 0, LogConfig::default()));
+        let largest = largest_alloc_in(|pool| {
+            outcome = Some(Segment::open_with(dir.path(), 0, LogConfig::default(), pool).map(|s| (s.size(), s.next_offset())));
         });
-        let segment = outcome.unwrap().expect("a corrupt file is repaired, not refused");
+        let (size, next_offset) = outcome.unwrap().expect("a corrupt file is repaired, not refused");
         // Pool buckets round up to a power of two; nothing scales with a
         // hostile length prefix.
         prop_assert!(largest <= 2 * file.len().max(4096), "{largest} bytes for a {}-byte file", file.len());
-        prop_assert!(segment.size() as usize <= file.len());
-        prop_assert!(segment.next_offset() <= 6);
+        prop_assert!(size as usize <= file.len());
+        prop_assert!(next_offset <= 6);
+        let segment = Segment::open(dir.path(), 0, LogConfig::default()).unwrap();
         // What survived reads back.
         if segment.next_offset() > 0 {
             let fetch = segment.read_range(0, usize::MAX).unwrap();
@@ -171,8 +174,8 @@ fn a_huge_length_prefix_is_capped_by_the_bytes_present() {
     let mut header = vec![0u8; 61];
     header[8..12].copy_from_slice(&i32::MAX.to_be_bytes());
     std::fs::write(&path, &header).unwrap();
-    let largest = largest_alloc_in(|| {
-        let segment = Segment::open(dir.path(), 0, LogConfig::default()).unwrap();
+    let largest = largest_alloc_in(|pool| {
+        let segment = Segment::open_with(dir.path(), 0, LogConfig::default(), pool).unwrap();
         assert_eq!(segment.next_offset(), 0);
     });
     assert!(largest < 64 * 1024, "allocated {largest} bytes");
@@ -194,4 +197,19 @@ fn a_huge_length_prefix_is_capped_by_the_bytes_present() {
     fix_crc(&mut batch);
     let parsed = BatchRef::parse(&batch).unwrap();
     assert!(parsed.validate_records().is_err());
+}
+
+#[test]
+fn the_counter_sees_the_buffers_a_cold_pool_hands_out() {
+    // Guards the tests above: opening a file whose batches are ~1 KiB
+    // through a cold pool must show an allocation at least that large.
+    let dir = tempfile::tempdir().unwrap();
+    let mut segment = Segment::create(dir.path(), 0, LogConfig::default()).unwrap();
+    let value = vec![7u8; 1000];
+    segment.append(&Record::new(0, None, Some(&value))).unwrap();
+    drop(segment);
+    let largest = largest_alloc_in(|pool| {
+        Segment::open_with(dir.path(), 0, LogConfig::default(), pool).unwrap();
+    });
+    assert!(largest >= 1000, "largest allocation {largest} bytes");
 }

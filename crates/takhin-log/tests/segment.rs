@@ -197,3 +197,26 @@ fn null_keys_values_and_headers_survive_a_reopen() {
         .collect();
     assert_eq!(got, [("ä", None), ("b", Some(&b""[..]))]);
 }
+
+#[test]
+fn a_bad_config_is_refused_where_it_is_used_not_by_the_setter() {
+    let dir = tempfile::tempdir().unwrap();
+    // The setters accept anything.
+    let zero = LogConfig::default().with_segment_bytes(0);
+    let tiny = LogConfig::default().with_max_batch_bytes(60);
+    for (config, setting) in [(zero, "segment_bytes"), (tiny, "max_batch_bytes")] {
+        let is_invalid =
+            |e: &LogError| matches!(e, LogError::InvalidConfig { setting: s, .. } if *s == setting);
+        assert!(is_invalid(
+            &Segment::create(dir.path(), 0, config).unwrap_err()
+        ));
+        assert!(is_invalid(
+            &Segment::open(dir.path(), 0, config).unwrap_err()
+        ));
+        assert!(is_invalid(
+            &takhin_log::Log::open(dir.path(), config).unwrap_err()
+        ));
+    }
+    // Nothing was created by the refused calls.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -1,12 +1,16 @@
-//! [`Log`]: a directory of rolling segments.
+//! [`Log`]: a directory of rolling segments; appending, rolling, reading
+//! and truncating. Opening (and what it checks) is in `open`.
 
-use std::fs;
+mod open;
+
 use std::path::{Path, PathBuf};
 
 use mempool::BufferPool;
 
-use crate::segment::LOG_SUFFIX;
-use crate::{BufferSource, Fetch, LogConfig, LogError, Record, Segment, batch};
+use crate::dir_lock::DirLock;
+use crate::{
+    BufferSource, Fetch, LogConfig, LogError, Record, Segment, batch, durable, recovery_point,
+};
 
 /// A log: a directory of [`Segment`]s in offset order, appending to the
 /// last one and rolling to a new one when it would pass
@@ -45,93 +49,14 @@ pub struct Log<B: BufferSource = &'static BufferPool> {
     /// Never empty; sorted by base offset; each one's next offset is the
     /// following one's base offset.
     segments: Vec<Segment<B>>,
-}
-
-impl Log {
-    /// Opens the log in `dir` (created if missing) using the global pool;
-    /// see [`Log::open_with`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Log::open_with`].
-    ///
-    /// # Examples
-    ///
-    /// See [`Log`].
-    pub fn open(dir: &Path, config: LogConfig) -> Result<Self, LogError> {
-        Self::open_with(dir, config, mempool::global())
-    }
+    /// The stored recovery point: segments that end at or below it are
+    /// sealed and synced.
+    recovery_point: u64,
+    /// Held for the life of the log.
+    _lock: DirLock,
 }
 
 impl<B: BufferSource> Log<B> {
-    /// Opens the log in `dir`, creating the directory and a first segment
-    /// at offset 0 if there is none, taking buffers from `source`.
-    ///
-    /// Every segment is opened with [`Segment::open_with`], which checks
-    /// and repairs it. If a segment ends short of the next one's base offset
-    /// (its tail was torn), the later segments are deleted: they would leave
-    /// a gap in the offsets.
-    ///
-    /// # Errors
-    ///
-    /// [`LogError::BadFileName`] for a `.log` file whose name is not a
-    /// 20-digit offset; [`LogError::Io`] and the errors of segment opening.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use takhin_log::{Log, LogConfig, VecBuffers};
-    ///
-    /// let dir = tempfile::tempdir()?;
-    /// let log = Log::open_with(dir.path(), LogConfig::default(), VecBuffers)?;
-    /// assert_eq!((log.start_offset(), log.next_offset()), (0, 0));
-    /// # Ok::<(), takhin_log::LogError>(())
-    /// ```
-    pub fn open_with(dir: &Path, config: LogConfig, source: B) -> Result<Self, LogError> {
-        fs::create_dir_all(dir)?;
-        let mut bases = Vec::new();
-        for entry in fs::read_dir(dir)? {
-            let name = entry?.file_name();
-            let name = name.to_string_lossy();
-            let Some(stem) = name
-                .strip_suffix(LOG_SUFFIX)
-                .and_then(|s| s.strip_suffix('.'))
-            else {
-                continue;
-            };
-            match stem.parse::<u64>() {
-                Ok(base) if stem.len() == 20 => bases.push(base),
-                _ => {
-                    return Err(LogError::BadFileName {
-                        name: name.into_owned(),
-                    });
-                }
-            }
-        }
-        bases.sort_unstable();
-        let mut segments: Vec<Segment<B>> = Vec::with_capacity(bases.len().max(1));
-        let mut bases = bases.into_iter();
-        for base in bases.by_ref() {
-            if let Some(last) = segments.last() {
-                if last.next_offset() != base {
-                    // A torn earlier segment: later ones would leave a gap.
-                    Segment::open_with(dir, base, config, source)?.delete()?;
-                    continue;
-                }
-            }
-            segments.push(Segment::open_with(dir, base, config, source)?);
-        }
-        if segments.is_empty() {
-            segments.push(Segment::create_with(dir, 0, config, source)?);
-        }
-        Ok(Log {
-            dir: dir.to_path_buf(),
-            config,
-            source,
-            segments,
-        })
-    }
-
     fn active(&mut self) -> &mut Segment<B> {
         self.segments
             .last_mut()
@@ -183,7 +108,9 @@ impl<B: BufferSource> Log<B> {
     }
 
     /// Seals the active segment (syncs it) and starts a new one at the next
-    /// offset. Does nothing if the active segment is empty.
+    /// offset, then stores the new recovery point. Does nothing if the
+    /// active segment is empty. A roll that fails removes the files it
+    /// created, so the next one can succeed.
     ///
     /// # Errors
     ///
@@ -207,8 +134,15 @@ impl<B: BufferSource> Log<B> {
         }
         active.flush()?;
         let next = active.next_offset();
+        // Creating syncs the directory; a failure removes what it created.
         self.segments
             .push(Segment::create_with(&dir, next, config, source)?);
+        // Every segment below the new one is sealed and synced now. The
+        // checkpoint only saves work at the next open, so failing to write
+        // it does not fail the roll: the next roll tries again.
+        if recovery_point::write(&dir, next).is_ok() {
+            self.recovery_point = next;
+        }
         Ok(())
     }
 
@@ -311,6 +245,20 @@ impl<B: BufferSource> Log<B> {
         if offset < start || offset > end {
             return Err(LogError::OffsetOutOfRange { offset, start, end });
         }
+        // The segment that will be the last one is no longer sealed: the
+        // last that starts below `offset`, or the first.
+        let active_base = self
+            .segments
+            .iter()
+            .rev()
+            .find(|s| s.base_offset() < offset)
+            .unwrap_or(&self.segments[0])
+            .base_offset();
+        if self.recovery_point > active_base {
+            recovery_point::write(&self.dir, active_base)?;
+            self.recovery_point = active_base;
+        }
+        let mut deleted = false;
         while self.segments.len() > 1
             && self
                 .segments
@@ -318,6 +266,12 @@ impl<B: BufferSource> Log<B> {
                 .is_some_and(|s| s.base_offset() >= offset)
         {
             self.segments.pop().expect("checked above").delete()?;
+            deleted = true;
+        }
+        if deleted {
+            // The deletions must be durable before the cut: segments coming
+            // back after a power loss would follow a shortened one.
+            durable::sync_dir(&self.dir)?;
         }
         self.active().truncate_to(offset)
     }
@@ -394,6 +348,25 @@ impl<B: BufferSource> Log<B> {
     /// ```
     pub fn size_bytes(&self) -> u64 {
         self.segments.iter().map(|s| u64::from(s.size())).sum()
+    }
+
+    /// The stored recovery point: every segment that ends at or below it
+    /// was sealed and synced, so [`Log::open`] does not rescan it. It moves
+    /// to the new segment's base offset at each roll.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut log = takhin_log::Log::open(dir.path(), Default::default())?;
+    /// assert_eq!(log.recovery_point(), 0);
+    /// log.append(&takhin_log::Record::new(0, None, None))?;
+    /// log.roll()?;
+    /// assert_eq!(log.recovery_point(), 1);
+    /// # Ok::<(), takhin_log::LogError>(())
+    /// ```
+    pub fn recovery_point(&self) -> u64 {
+        self.recovery_point
     }
 
     /// The directory the log lives in.
