@@ -3,57 +3,13 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use mempool::BufferPool;
+use mempool_test_support::{CountingAlloc, largest_allocation_in};
 use proptest::prelude::*;
 use takhin_log::{BatchRef, LogConfig, Record, Segment};
 
-/// Records the largest single allocation made by this thread while armed.
-struct LargestAlloc;
-
-thread_local! {
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-    static LARGEST: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note(size: usize) {
-    // `try_with` because the allocator can run while thread locals are torn down.
-    let _ = ARMED.try_with(|armed| {
-        if armed.get() {
-            let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
-        }
-    });
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged, so `System`'s guarantees hold; `note` only touches const
-// thread locals, which never allocate.
-unsafe impl GlobalAlloc for LargestAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size());
-        // SAFETY: forwarded from our caller, who upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(layout.size());
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System` through this allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(new_size);
-        // SAFETY: `ptr` came from `System` through this allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOC: LargestAlloc = LargestAlloc;
+static ALLOC: CountingAlloc = CountingAlloc;
 
 /// Runs `f` with a cold pool and returns the largest allocation it made on
 /// this thread. The pool is cold so that every buffer `f` takes is a fresh
@@ -61,11 +17,7 @@ static ALLOC: LargestAlloc = LargestAlloc;
 /// buffer unseen. The pool is built before counting starts.
 fn largest_alloc_in(f: impl FnOnce(&BufferPool)) -> usize {
     let pool = BufferPool::new();
-    LARGEST.with(|l| l.set(0));
-    ARMED.with(|a| a.set(true));
-    f(&pool);
-    ARMED.with(|a| a.set(false));
-    LARGEST.with(Cell::get)
+    largest_allocation_in(|| f(&pool))
 }
 
 /// A valid two-batch segment file to corrupt.

@@ -41,6 +41,7 @@ static BYTES: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static THREAD_ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    static THREAD_LARGEST: Cell<usize> = const { Cell::new(0) };
 }
 
 fn record(size: usize) {
@@ -48,6 +49,7 @@ fn record(size: usize) {
     BYTES.fetch_add(size as u64, Relaxed);
     // `try_with`: the allocator also runs while thread-locals are torn down.
     let _ = THREAD_ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+    let _ = THREAD_LARGEST.try_with(|l| l.set(l.get().max(size)));
 }
 
 /// Allocations (including reallocations) made so far by the calling thread.
@@ -62,6 +64,14 @@ pub fn allocations_in(f: impl FnOnce()) -> u64 {
     let before = allocations_on_this_thread();
     f();
     allocations_on_this_thread() - before
+}
+
+/// The largest single allocation (or reallocation's new size) the calling
+/// thread makes while running `f`: what a hostile-input test bounds.
+pub fn largest_allocation_in(f: impl FnOnce()) -> usize {
+    let before = THREAD_LARGEST.with(|l| l.replace(0));
+    f();
+    THREAD_LARGEST.with(|l| l.replace(before.max(l.get())))
 }
 
 /// The counts of the whole process since it started. Counts only while
@@ -135,6 +145,16 @@ mod tests {
             alloc.dealloc(plain, layout);
         }
         assert_eq!(allocations_on_this_thread() - on_this_thread, 3);
+        let largest = largest_allocation_in(|| {
+            // SAFETY: a non-zero layout, freed once with the same layout.
+            unsafe {
+                alloc.dealloc(
+                    alloc.alloc(Layout::from_size_align(300, 8).unwrap()),
+                    Layout::from_size_align(300, 8).unwrap(),
+                )
+            }
+        });
+        assert_eq!(largest, 300);
         // Other test threads may allocate too, so only a lower bound holds.
         let counted = process_alloc_count().since(before);
         assert!(counted.allocations >= 3);

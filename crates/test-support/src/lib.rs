@@ -1,7 +1,8 @@
 //! Test helpers shared by the workspace's test suites, benches and examples, so that each is written once.
 //!
 //! * [`CountingAlloc`]: a global allocator that counts allocations and bytes,
-//!   per thread and for the whole process; install it with
+//!   per thread and for the whole process, and the largest single allocation
+//!   ([`largest_allocation_in`]); install it with
 //!   `#[global_allocator] static ALLOC: CountingAlloc = CountingAlloc;`.
 //! * [`check_identities`] and [`assert_identities_at_rest`]: the identities
 //!   documented on [`mempool::PoolStats`].
@@ -18,7 +19,8 @@ mod pattern;
 mod wait;
 
 pub use alloc::{
-    AllocCount, CountingAlloc, allocations_in, allocations_on_this_thread, process_alloc_count,
+    AllocCount, CountingAlloc, allocations_in, allocations_on_this_thread, largest_allocation_in,
+    process_alloc_count,
 };
 pub use identities::{assert_identities_at_rest, check_identities};
 pub use pattern::{fill_pattern, has_pattern, pattern};
