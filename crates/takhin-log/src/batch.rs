@@ -251,8 +251,8 @@ impl<'a> BatchRef<'a> {
     /// Parses and checks the batch at the front of `input`; bytes after it
     /// are ignored ([`BatchRef::len`] says where the next batch starts).
     ///
-    /// This checks the length, the magic, the CRC-32C, that the batch is not
-    /// compressed and that the header fields are sane; records are checked by
+    /// This checks the length, the magic, the CRC-32C and that the header
+    /// fields are sane; records are checked by
     /// [`BatchRef::validate_records`] or as [`BatchRef::records`] yields them.
     /// Batch lengths are bounded only by `input`.
     ///
@@ -296,10 +296,6 @@ impl<'a> BatchRef<'a> {
             return Err(DecodeError::Crc { stored, computed });
         }
         let batch = BatchRef { bytes };
-        let attributes = get_i16(bytes, ATTRIBUTES_AT);
-        if attributes & COMPRESSION_MASK != 0 {
-            return Err(DecodeError::Compressed { attributes });
-        }
         let base_offset = get_i64(bytes, 0);
         let last_delta = get_i32(bytes, LAST_OFFSET_DELTA_AT);
         let count = get_i32(bytes, RECORDS_COUNT_AT);
@@ -315,8 +311,14 @@ impl<'a> BatchRef<'a> {
                 value: last_delta.into(),
             });
         }
-        // A record takes at least 7 bytes, which bounds a hostile count.
-        let room = (size - BATCH_HEADER_LEN) / 7;
+        // A record takes at least 7 bytes, which bounds a hostile count
+        // (compressed records are bounded when they are decompressed).
+        let compressed = get_i16(bytes, ATTRIBUTES_AT) & COMPRESSION_MASK != 0;
+        let room = if compressed {
+            i32::MAX as usize
+        } else {
+            (size - BATCH_HEADER_LEN) / 7
+        };
         if count < 0 || count as usize > room || (count == 0 && last_delta != 0) {
             return Err(DecodeError::Field {
                 field: "records count",
@@ -490,8 +492,20 @@ impl<'a> BatchRef<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn records(&self) -> BatchRecords<'a> {
+        let attributes = get_i16(self.bytes, ATTRIBUTES_AT);
+        let mut records = self.records_in(&self.bytes[BATCH_HEADER_LEN..]);
+        if attributes & COMPRESSION_MASK != 0 {
+            records.pending = Some(DecodeError::Compressed { attributes });
+        }
+        records
+    }
+
+    /// The records of this batch's header decoded from `rest`, the records
+    /// section (decompressed, for a compressed batch).
+    pub(crate) fn records_in<'b>(&self, rest: &'b [u8]) -> BatchRecords<'b> {
         BatchRecords {
-            rest: &self.bytes[BATCH_HEADER_LEN..],
+            pending: None,
+            rest,
             base_offset: self.base_offset(),
             base_timestamp: self.base_timestamp(),
             left: self.record_count(),
@@ -521,6 +535,10 @@ impl<'a> BatchRef<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn validate_records(&self) -> Result<(), DecodeError> {
+        if get_i16(self.bytes, ATTRIBUTES_AT) & COMPRESSION_MASK != 0 {
+            // As Kafka's recovery: the CRC covers the compressed bytes.
+            return Ok(());
+        }
         let mut records = self.records();
         for record in records.by_ref() {
             record?;
@@ -549,6 +567,8 @@ impl<'a> BatchRef<'a> {
 /// Iterator over the records of a [`BatchRef`].
 #[derive(Debug, Clone)]
 pub struct BatchRecords<'a> {
+    /// An error to yield first (a compressed batch read in place).
+    pending: Option<DecodeError>,
     rest: &'a [u8],
     base_offset: u64,
     base_timestamp: i64,
@@ -562,6 +582,10 @@ impl<'a> Iterator for BatchRecords<'a> {
     type Item = Result<RecordRef<'a>, DecodeError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(error) = self.pending.take() {
+            self.left = 0;
+            return Some(Err(error));
+        }
         if self.left == 0 {
             return None;
         }

@@ -57,11 +57,13 @@ compile_error!("takhin-log needs positional file I/O (std::os::unix::fs::FileExt
 
 mod batch;
 mod buffer_source;
+mod compression;
 mod config;
 mod error;
 mod fetch;
 mod index;
 mod log;
+mod raw_batch;
 mod record;
 mod record_ref;
 mod segment;
@@ -69,6 +71,7 @@ mod varint;
 
 pub use batch::{BATCH_HEADER_LEN, BatchRecords, BatchRef, LOG_OVERHEAD, MAGIC_V2};
 pub use buffer_source::{BufferSource, VecBuffers};
+pub use compression::{Compression, DecodedBatch, MAX_DECOMPRESSED_BYTES};
 pub use config::{
     DEFAULT_INDEX_INTERVAL_BYTES, DEFAULT_MAX_BATCH_BYTES, DEFAULT_SEGMENT_BYTES, LogConfig,
 };

@@ -173,13 +173,19 @@ impl<B: BufferSource> Log<B> {
     /// ```
     pub fn append_batch(&mut self, records: &[Record<'_>]) -> Result<u64, LogError> {
         let len = batch::encoded_len(records)?;
+        self.active_for(len)?.append_encoded_len(records, len)
+    }
+
+    /// The segment a batch of `len` bytes goes to, rolling first if it would
+    /// take the active one past [`LogConfig::segment_bytes`].
+    pub(crate) fn active_for(&mut self, len: usize) -> Result<&mut Segment<B>, LogError> {
         let active = self.active();
         if active.size() > 0
             && u64::from(active.size()) + len as u64 > u64::from(self.config.segment_bytes())
         {
             self.roll()?;
         }
-        self.active().append_encoded_len(records, len)
+        Ok(self.active())
     }
 
     /// Seals the active segment (syncs it) and starts a new one at the next

@@ -416,6 +416,35 @@ impl<B: BufferSource> Segment<B> {
         records: &[Record<'_>],
         len: usize,
     ) -> Result<u64, LogError> {
+        let max_timestamp = records
+            .iter()
+            .map(|r| r.timestamp)
+            .max()
+            .unwrap_or(i64::MIN);
+        let source = self.source;
+        self.append_with(
+            len,
+            records.len() as u64,
+            max_timestamp,
+            |log, position, base| {
+                let mut buf = source.take(len)?;
+                batch::encode(&mut buf, base, records);
+                Ok(log.write_all_at(&buf, position)?)
+            },
+        )
+    }
+
+    /// Appends a batch of `len` bytes holding `count` offsets: checks the
+    /// limits, lets `write` put the bytes at (file, position, base offset),
+    /// then advances the segment and its indexes. If `write` fails, the
+    /// segment is unchanged and the next append overwrites the partial bytes.
+    pub(crate) fn append_with(
+        &mut self,
+        len: usize,
+        count: u64,
+        max_timestamp: i64,
+        write: impl FnOnce(&File, u64, u64) -> Result<(), LogError>,
+    ) -> Result<u64, LogError> {
         let max_batch = self.config.max_batch_bytes();
         if len > max_batch as usize {
             return Err(LogError::TooLarge {
@@ -425,7 +454,7 @@ impl<B: BufferSource> Segment<B> {
             });
         }
         let new_size = u64::from(self.size) + len as u64;
-        let last_offset = self.next_offset + records.len() as u64 - 1;
+        let last_offset = self.next_offset + count - 1;
         if new_size > u64::from(u32::MAX) || last_offset - self.base_offset > u64::from(u32::MAX) {
             return Err(LogError::TooLarge {
                 what: "segment",
@@ -434,15 +463,7 @@ impl<B: BufferSource> Segment<B> {
             });
         }
         let base = self.next_offset;
-        let mut buf = self.source.take(len)?;
-        batch::encode(&mut buf, base, records);
-        self.log.write_all_at(&buf, u64::from(self.size))?;
-        drop(buf);
-        let max_timestamp = records
-            .iter()
-            .map(|r| r.timestamp)
-            .max()
-            .unwrap_or(i64::MIN);
+        write(&self.log, u64::from(self.size), base)?;
         if let Some((offset_entry, time_entry)) =
             self.note_batch(len as u32, last_offset, max_timestamp)
         {

@@ -1,0 +1,311 @@
+//! Compressed v2 batches: the codec named by the low three bits of a batch's
+//! attributes, and [`DecodedBatch`], a batch whose records section was
+//! decompressed into one scratch buffer from a [`BufferSource`].
+//!
+//! Producers compress, and a broker stores their batches as they came, so a
+//! log holds batches of every codec. Decoding one takes a single buffer (two
+//! or more only when a streaming codec outgrows the first guess, each twice
+//! the last); records then decode in place from it, as [`RecordRef`]s.
+//!
+//! [`RecordRef`]: crate::RecordRef
+
+use std::io::Read;
+
+use crate::batch::BatchRecords;
+use crate::{BATCH_HEADER_LEN, BatchRef, BufferSource, DecodeError, LogError};
+
+/// The most bytes a batch's records may decompress to: a bound on what a
+/// hostile batch can make the reader take.
+pub const MAX_DECOMPRESSED_BYTES: usize = 256 << 20;
+
+/// The header xerial's snappy-java puts before its blocks (Java clients).
+const XERIAL_MAGIC: &[u8] = b"\x82SNAPPY\0";
+/// Magic, version and compatible-version fields.
+const XERIAL_HEADER_LEN: usize = 16;
+const ATTRIBUTES_AT: usize = 21;
+
+/// A record batch compression codec (Kafka's `compression.type`).
+///
+/// # Examples
+///
+/// ```
+/// use takhin_log::Compression;
+///
+/// assert_eq!(Compression::from_attributes(0x0004)?, Compression::Zstd);
+/// assert_eq!(Compression::Lz4.attribute_bits(), 3);
+/// assert!(Compression::from_attributes(0x0007).is_err());
+/// # Ok::<(), takhin_log::DecodeError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Records stored as they are.
+    #[default]
+    None,
+    /// gzip members (RFC 1952).
+    Gzip,
+    /// Raw snappy, or snappy-java's xerial framing (read only).
+    Snappy,
+    /// The LZ4 frame format, independent or linked blocks.
+    Lz4,
+    /// Zstandard frames.
+    Zstd,
+}
+
+impl Compression {
+    /// The codec in a batch's attributes.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::Field`] for codec ids 5 to 7, which Kafka does not define.
+    ///
+    /// # Examples
+    ///
+    /// See [`Compression`].
+    pub fn from_attributes(attributes: i16) -> Result<Self, DecodeError> {
+        Ok(match attributes & 0x07 {
+            0 => Compression::None,
+            1 => Compression::Gzip,
+            2 => Compression::Snappy,
+            3 => Compression::Lz4,
+            4 => Compression::Zstd,
+            other => {
+                return Err(DecodeError::Field {
+                    field: "compression codec",
+                    value: other.into(),
+                });
+            }
+        })
+    }
+
+    /// The codec's id, as stored in the attributes' low three bits.
+    ///
+    /// # Examples
+    ///
+    /// See [`Compression`].
+    pub fn attribute_bits(self) -> i16 {
+        match self {
+            Compression::None => 0,
+            Compression::Gzip => 1,
+            Compression::Snappy => 2,
+            Compression::Lz4 => 3,
+            Compression::Zstd => 4,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+impl<'a> BatchRef<'a> {
+    /// The batch's compression codec.
+    ///
+    /// # Errors
+    ///
+    /// As [`Compression::from_attributes`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut log = takhin_log::Log::open(dir.path(), Default::default())?;
+    /// log.append(&takhin_log::Record::new(0, None, Some(b"v")))?;
+    /// let fetch = log.read(0)?.unwrap();
+    /// let batch = fetch.batches().next().unwrap()?;
+    /// assert_eq!(batch.compression()?, takhin_log::Compression::None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compression(&self) -> Result<Compression, DecodeError> {
+        let bytes = self.as_bytes();
+        Compression::from_attributes(i16::from_be_bytes([
+            bytes[ATTRIBUTES_AT],
+            bytes[ATTRIBUTES_AT + 1],
+        ]))
+    }
+
+    /// Decompresses the records section into a buffer from `source` (an
+    /// uncompressed batch takes none), so that its records can be decoded.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Corrupt`] (position 0) with [`DecodeError::Decompress`]
+    /// when the codec rejects the bytes or they decompress to more than
+    /// [`MAX_DECOMPRESSED_BYTES`]; a buffer error when `source` fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mut log = takhin_log::Log::open(dir.path(), Default::default())?;
+    /// log.append(&takhin_log::Record::new(0, None, Some(b"v")))?;
+    /// let fetch = log.read(0)?.unwrap();
+    /// let batch = fetch.batches().next().unwrap()?;
+    /// let decoded = batch.decompress(mempool::global())?;
+    /// assert_eq!(decoded.records().next().unwrap()?.value, Some(&b"v"[..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decompress<S: BufferSource>(
+        &self,
+        source: S,
+    ) -> Result<DecodedBatch<'a, S::Buf>, LogError> {
+        let codec = self.compression().map_err(|e| LogError::corrupt(0, e))?;
+        let input = &self.as_bytes()[BATCH_HEADER_LEN..];
+        let fail = |reason: String| {
+            LogError::corrupt(
+                0,
+                DecodeError::Decompress {
+                    codec: codec.name(),
+                    reason,
+                },
+            )
+        };
+        let hint = input.len().saturating_mul(4);
+        let decoded = match codec {
+            Compression::None => None,
+            Compression::Gzip => Some(read_all(
+                flate2::read::MultiGzDecoder::new(input),
+                hint,
+                source,
+                fail,
+            )?),
+            Compression::Lz4 => Some(read_all(
+                lz4_flex::frame::FrameDecoder::new(input),
+                hint,
+                source,
+                fail,
+            )?),
+            Compression::Zstd => {
+                let decoder = zstd::stream::read::Decoder::with_buffer(input)
+                    .map_err(|e| fail(e.to_string()))?;
+                Some(read_all(decoder, hint, source, fail)?)
+            }
+            Compression::Snappy => Some(snappy(input, source, fail)?),
+        };
+        Ok(DecodedBatch {
+            batch: *self,
+            decoded,
+        })
+    }
+}
+
+/// A batch ready to decode: its records section decompressed into a
+/// buffer from a [`BufferSource`], or, uncompressed, read in place. See
+/// [`BatchRef::decompress`].
+#[derive(Debug)]
+pub struct DecodedBatch<'a, Buf> {
+    batch: BatchRef<'a>,
+    /// The decompressed records section and its length.
+    decoded: Option<(Buf, usize)>,
+}
+
+impl<'a, Buf: std::ops::Deref<Target = [u8]>> DecodedBatch<'a, Buf> {
+    /// The batch as stored (compressed).
+    ///
+    /// # Examples
+    ///
+    /// See [`BatchRef::decompress`].
+    pub fn batch(&self) -> BatchRef<'a> {
+        self.batch
+    }
+
+    /// Iterates over the records, decoding each in place from the
+    /// decompressed bytes; as [`BatchRef::records`] otherwise.
+    ///
+    /// # Examples
+    ///
+    /// See [`BatchRef::decompress`].
+    pub fn records(&self) -> BatchRecords<'_> {
+        match &self.decoded {
+            Some((buf, len)) => self.batch.records_in(&buf[..*len]),
+            None => self.batch.records(),
+        }
+    }
+}
+
+/// Reads `reader` to its end into a buffer from `source`, starting at
+/// `hint` bytes and doubling (with one copy) when full.
+fn read_all<S: BufferSource>(
+    mut reader: impl Read,
+    hint: usize,
+    source: S,
+    fail: impl Fn(String) -> LogError,
+) -> Result<(S::Buf, usize), LogError> {
+    let mut buf = source.take(hint.clamp(4096, MAX_DECOMPRESSED_BYTES))?;
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            if filled >= MAX_DECOMPRESSED_BYTES {
+                return Err(fail(format!(
+                    "more than {MAX_DECOMPRESSED_BYTES} decompressed bytes"
+                )));
+            }
+            let mut bigger = source.take((filled * 2).min(MAX_DECOMPRESSED_BYTES))?;
+            bigger[..filled].copy_from_slice(&buf[..filled]);
+            buf = bigger;
+        }
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => return Ok((buf, filled)),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fail(e.to_string())),
+        }
+    }
+}
+
+/// Raw snappy (librdkafka, Python clients), or xerial blocks (Java clients):
+/// the sizes are known up front, so one exact buffer.
+fn snappy<S: BufferSource>(
+    input: &[u8],
+    source: S,
+    fail: impl Fn(String) -> LogError,
+) -> Result<(S::Buf, usize), LogError> {
+    let blocks = if input.starts_with(XERIAL_MAGIC) && input.len() >= XERIAL_HEADER_LEN {
+        xerial_blocks(&input[XERIAL_HEADER_LEN..]).map_err(&fail)?
+    } else {
+        vec![input]
+    };
+    let mut total = 0usize;
+    for block in &blocks {
+        total = total
+            .saturating_add(snap::raw::decompress_len(block).map_err(|e| fail(e.to_string()))?);
+    }
+    if total > MAX_DECOMPRESSED_BYTES {
+        return Err(fail(format!("{total} decompressed bytes is too many")));
+    }
+    let mut buf = source.take(total)?;
+    let mut decoder = snap::raw::Decoder::new();
+    let mut at = 0;
+    for block in blocks {
+        at += decoder
+            .decompress(block, &mut buf[at..])
+            .map_err(|e| fail(e.to_string()))?;
+    }
+    Ok((buf, at))
+}
+
+/// Splits xerial's `[u32 BE length][raw snappy block]...` body.
+fn xerial_blocks(mut body: &[u8]) -> Result<Vec<&[u8]>, String> {
+    let mut blocks = Vec::new();
+    while !body.is_empty() {
+        let Some((len, rest)) = body.split_first_chunk::<4>() else {
+            return Err("truncated xerial block length".into());
+        };
+        let len = u32::from_be_bytes(*len) as usize;
+        if len > rest.len() {
+            return Err(format!(
+                "xerial block of {len} bytes with {} left",
+                rest.len()
+            ));
+        }
+        blocks.push(&rest[..len]);
+        body = &rest[len..];
+    }
+    Ok(blocks)
+}
