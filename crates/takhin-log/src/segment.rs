@@ -636,10 +636,14 @@ impl<B: BufferSource> Segment<B> {
             let (len, _, max_ts) = self.read_header(&mut header, position)?;
             if max_ts >= timestamp {
                 let fetch = self.read_range(self.offset_at(position)?, 0)?;
-                for record in fetch.records() {
-                    let record = record.map_err(|e| LogError::corrupt(u64::from(position), e))?;
-                    if record.timestamp >= timestamp && record.offset >= start {
-                        return Ok(Some(record.offset));
+                let corrupt = |e| LogError::corrupt(u64::from(position), e);
+                for batch in fetch.batches().take(1) {
+                    let decoded = batch.map_err(corrupt)?.decompress(self.source)?;
+                    for record in decoded.records() {
+                        let record = record.map_err(corrupt)?;
+                        if record.timestamp >= timestamp && record.offset >= start {
+                            return Ok(Some(record.offset));
+                        }
                     }
                 }
             }
