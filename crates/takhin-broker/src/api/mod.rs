@@ -1,0 +1,195 @@
+//! The Kafka APIs the broker answers, one file each, and the dispatch from a
+//! request frame to its handler.
+//!
+//! Decoding is zero-copy: the frame is a `Bytes` over the pooled request
+//! buffer, and `kafka-protocol` decodes strings and record sets as slices of
+//! it, so a produce request's batches are appended straight from that
+//! buffer.
+
+mod api_versions;
+mod coordinator;
+mod fetch;
+pub use fetch::MAX_FETCH_WAIT;
+pub use metadata::CLUSTER_ID;
+mod list_offsets;
+mod metadata;
+mod produce;
+
+use bytes::{Buf, Bytes};
+use kafka_protocol::messages::{ApiKey, RequestHeader};
+use kafka_protocol::protocol::{Decodable, Encodable};
+
+use crate::server::State;
+use crate::wire::ResponseWriter;
+
+/// The APIs served, with the versions advertised in ApiVersions.
+pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::Produce, 3, 8),
+    (ApiKey::Fetch, 4, 11),
+    (ApiKey::ListOffsets, 1, 5),
+    (ApiKey::Metadata, 0, 8),
+    (ApiKey::FindCoordinator, 0, 3),
+    (ApiKey::ApiVersions, 0, 3),
+    (ApiKey::InitProducerId, 0, 4),
+];
+
+/// What to do after a request.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// Send this frame.
+    Frame(Vec<Bytes>),
+    /// Send nothing (produce with acks=0).
+    Nothing,
+    /// Close the connection, as Kafka does where the protocol has no error
+    /// response (unknown API key, unsupported version, malformed request).
+    Close(&'static str),
+}
+
+/// The versions served for `key`.
+fn supported(key: ApiKey) -> Option<(i16, i16)> {
+    SUPPORTED_APIS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|&(_, min, max)| (min, max))
+}
+
+/// An encoded response, or the reason to close when it cannot be encoded.
+fn encoded<T: Encodable>(
+    writer: &mut ResponseWriter,
+    correlation_id: i32,
+    header_version: i16,
+    body: &T,
+    version: i16,
+    borrowed: Vec<Bytes>,
+) -> Reply {
+    match writer.encode(correlation_id, header_version, body, version, borrowed) {
+        Ok(chunks) => Reply::Frame(chunks),
+        Err(error) => {
+            eprintln!("takhin-broker: cannot encode a response: {error}");
+            Reply::Close("response encoding failed")
+        }
+    }
+}
+
+/// Handles one request frame (api key, version, correlation id, rest of the
+/// header, body).
+pub(crate) async fn handle(state: &State, mut frame: Bytes, writer: &mut ResponseWriter) -> Reply {
+    // The first 8 bytes of every request header version.
+    let api_key = i16::from_be_bytes([frame[0], frame[1]]);
+    let version = i16::from_be_bytes([frame[2], frame[3]]);
+    let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
+    let Ok(key) = ApiKey::try_from(api_key) else {
+        return Reply::Close("unknown api key");
+    };
+    state.metrics.request(api_key);
+    if key == ApiKey::ApiVersions && version > 3 {
+        // KIP-511: answer in v0 with UNSUPPORTED_VERSION and our versions.
+        return api_versions::unsupported(state, correlation_id, writer);
+    }
+    let Some((min, max)) = supported(key) else {
+        return Reply::Close("unsupported api key");
+    };
+    if !(min..=max).contains(&version) {
+        return Reply::Close("unsupported version");
+    }
+    if RequestHeader::decode(&mut frame, key.request_header_version(version)).is_err() {
+        return Reply::Close("malformed request header");
+    }
+    let header_version = key.response_header_version(version);
+    macro_rules! decode {
+        ($request:ty) => {
+            match <$request>::decode(&mut frame, version) {
+                Ok(request) if !frame.has_remaining() => request,
+                _ => return Reply::Close("malformed request body"),
+            }
+        };
+    }
+    match key {
+        ApiKey::ApiVersions => {
+            let body = api_versions::response(0);
+            encoded(
+                writer,
+                correlation_id,
+                header_version,
+                &body,
+                version,
+                Vec::new(),
+            )
+        }
+        ApiKey::Metadata => {
+            let request = decode!(kafka_protocol::messages::MetadataRequest);
+            let body = metadata::handle(state, request, version);
+            encoded(
+                writer,
+                correlation_id,
+                header_version,
+                &body,
+                version,
+                Vec::new(),
+            )
+        }
+        ApiKey::Produce => {
+            let request = decode!(kafka_protocol::messages::ProduceRequest);
+            match produce::handle(state, request) {
+                None => Reply::Nothing,
+                Some(body) => encoded(
+                    writer,
+                    correlation_id,
+                    header_version,
+                    &body,
+                    version,
+                    Vec::new(),
+                ),
+            }
+        }
+        ApiKey::Fetch => {
+            let request = decode!(kafka_protocol::messages::FetchRequest);
+            let (body, borrowed) = fetch::handle(state, request).await;
+            encoded(
+                writer,
+                correlation_id,
+                header_version,
+                &body,
+                version,
+                borrowed,
+            )
+        }
+        ApiKey::ListOffsets => {
+            let request = decode!(kafka_protocol::messages::ListOffsetsRequest);
+            let body = list_offsets::handle(state, request);
+            encoded(
+                writer,
+                correlation_id,
+                header_version,
+                &body,
+                version,
+                Vec::new(),
+            )
+        }
+        ApiKey::FindCoordinator => {
+            let request = decode!(kafka_protocol::messages::FindCoordinatorRequest);
+            let body = coordinator::find(state, request, version);
+            encoded(
+                writer,
+                correlation_id,
+                header_version,
+                &body,
+                version,
+                Vec::new(),
+            )
+        }
+        ApiKey::InitProducerId => {
+            let _request = decode!(kafka_protocol::messages::InitProducerIdRequest);
+            let body = coordinator::init_producer_id(state);
+            encoded(
+                writer,
+                correlation_id,
+                header_version,
+                &body,
+                version,
+                Vec::new(),
+            )
+        }
+        _ => Reply::Close("unsupported api key"),
+    }
+}
