@@ -1,0 +1,230 @@
+//! Hostile frames against the broker binary: each gets Kafka's answer (an
+//! error code where the protocol has one, a closed connection where Kafka
+//! closes too), and the broker keeps serving other connections.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, MetadataRequest, MetadataResponse,
+    ProduceRequest, ProduceResponse, RequestHeader, TopicName,
+};
+use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use takhin_log::{Log, LogConfig, Record};
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+}
+
+fn send<T: Encodable>(stream: &mut TcpStream, key: ApiKey, version: i16, body: &T) {
+    let header = RequestHeader::default()
+        .with_request_api_key(key as i16)
+        .with_request_api_version(version)
+        .with_correlation_id(7)
+        .with_client_id(Some(StrBytes::from_static_str("hostile")));
+    let mut frame = BytesMut::new();
+    header
+        .encode(&mut frame, key.request_header_version(version))
+        .unwrap();
+    body.encode(&mut frame, version).unwrap();
+    stream
+        .write_all(&(frame.len() as i32).to_be_bytes())
+        .unwrap();
+    stream.write_all(&frame).unwrap();
+}
+
+/// The response body after the correlation id (header v0) or `None` if the
+/// broker closed the connection.
+fn receive(stream: &mut TcpStream) -> Option<Bytes> {
+    let mut size = [0u8; 4];
+    stream.read_exact(&mut size).ok()?;
+    let mut frame = vec![0u8; i32::from_be_bytes(size) as usize];
+    stream.read_exact(&mut frame).unwrap();
+    assert_eq!(frame[..4], 7i32.to_be_bytes(), "correlation id");
+    Some(Bytes::from(frame).slice(4..))
+}
+
+fn closed(stream: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    matches!(stream.read(&mut byte), Ok(0) | Err(_))
+}
+
+/// ApiVersions v3 on a fresh connection: the broker still serves.
+fn serves(addr: SocketAddr) {
+    let mut stream = connect(addr);
+    send(
+        &mut stream,
+        ApiKey::ApiVersions,
+        3,
+        &ApiVersionsRequest::default(),
+    );
+    let mut body = receive(&mut stream).expect("an answer");
+    let response = ApiVersionsResponse::decode(&mut body, 3).unwrap();
+    assert_eq!(response.error_code, 0);
+}
+
+/// A produce request for partition 0 of `topic` with `batch` as its records.
+fn produce(topic: &str, batch: Bytes) -> ProduceRequest {
+    let partition = PartitionProduceData::default()
+        .with_index(0)
+        .with_records(Some(batch));
+    let topic = TopicProduceData::default()
+        .with_name(TopicName(StrBytes::from_string(topic.into())))
+        .with_partition_data(vec![partition]);
+    ProduceRequest::default()
+        .with_acks(-1)
+        .with_timeout_ms(1000)
+        .with_topic_data(vec![topic])
+}
+
+fn a_batch() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Log::open(dir.path(), LogConfig::default()).unwrap();
+    log.append_batch(&[
+        Record::new(1, Some(b"k"), Some(b"v")),
+        Record::new(2, None, Some(b"w")),
+    ])
+    .unwrap();
+    log.read(0).unwrap().unwrap().bytes().to_vec()
+}
+
+fn produce_error(stream: &mut TcpStream, batch: Vec<u8>) -> (i16, i64) {
+    send(
+        stream,
+        ApiKey::Produce,
+        8,
+        &produce("hostile", Bytes::from(batch)),
+    );
+    let mut body = receive(stream).expect("a produce answer");
+    let response = ProduceResponse::decode(&mut body, 8).unwrap();
+    let partition = &response.responses[0].partition_responses[0];
+    (partition.error_code, partition.base_offset)
+}
+
+#[test]
+fn hostile_frames_get_kafkas_answer_and_the_broker_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = common::Broker::start(
+        dir.path(),
+        &["--max-request-size", "1MiB", "--max-request-memory", "4MiB"],
+    );
+    let addr = broker.addr;
+
+    // Create the topic, then a good batch, a bad CRC, a torn batch, a bad
+    // count: each on the same connection, which stays usable.
+    let mut stream = connect(addr);
+    let topic = MetadataRequestTopic::default()
+        .with_name(Some(TopicName(StrBytes::from_static_str("hostile"))));
+    send(
+        &mut stream,
+        ApiKey::Metadata,
+        8,
+        &MetadataRequest::default()
+            .with_topics(Some(vec![topic]))
+            .with_allow_auto_topic_creation(true),
+    );
+    let mut body = receive(&mut stream).unwrap();
+    assert_eq!(
+        MetadataResponse::decode(&mut body, 8).unwrap().topics[0].error_code,
+        0
+    );
+    let good = a_batch();
+    assert_eq!(produce_error(&mut stream, good.clone()), (0, 0));
+    let mut bad_crc = good.clone();
+    *bad_crc.last_mut().unwrap() ^= 0x40;
+    assert_eq!(produce_error(&mut stream, bad_crc).0, 2, "CORRUPT_MESSAGE");
+    assert_eq!(
+        produce_error(&mut stream, good[..good.len() - 3].to_vec()).0,
+        2,
+        "torn batch"
+    );
+    let mut bad_magic = good.clone();
+    bad_magic[16] = 1;
+    assert_eq!(produce_error(&mut stream, bad_magic).0, 2, "magic 1");
+    assert_eq!(
+        produce_error(&mut stream, good.clone()),
+        (0, 2),
+        "offsets go on"
+    );
+
+    // A too-new ApiVersions: UNSUPPORTED_VERSION and our list, in v0 (KIP-511).
+    let mut stream = connect(addr);
+    send(
+        &mut stream,
+        ApiKey::ApiVersions,
+        3,
+        &ApiVersionsRequest::default(),
+    );
+    let mut frame = BytesMut::new();
+    RequestHeader::default()
+        .with_request_api_key(18)
+        .with_request_api_version(9)
+        .with_correlation_id(7)
+        .encode(&mut frame, 2)
+        .unwrap();
+    frame.extend_from_slice(&[0, 0, 0]); // tagged fields and whatever a v9 body holds
+    receive(&mut stream).unwrap();
+    stream
+        .write_all(&(frame.len() as i32).to_be_bytes())
+        .unwrap();
+    stream.write_all(&frame).unwrap();
+    let mut body = receive(&mut stream).expect("a v0 answer");
+    let response = ApiVersionsResponse::decode(&mut body, 0).unwrap();
+    assert_eq!(response.error_code, 35);
+    assert!(
+        response
+            .api_keys
+            .iter()
+            .any(|k| k.api_key == 0 && k.max_version == 8)
+    );
+    serves(addr);
+
+    // Frames with no error response in the protocol close the connection,
+    // as Kafka closes it; the others keep working.
+    let hostile: [(&str, Vec<u8>); 6] = [
+        ("huge length prefix", i32::MAX.to_be_bytes().to_vec()),
+        ("negative length", (-5i32).to_be_bytes().to_vec()),
+        (
+            "frame above --max-request-size",
+            (2i32 << 20).to_be_bytes().to_vec(),
+        ),
+        (
+            "shorter than a header",
+            [&4i32.to_be_bytes()[..], &[0, 18, 0, 0]].concat(),
+        ),
+        (
+            "unknown api key",
+            [&8i32.to_be_bytes()[..], &[0x27, 0x0f, 0, 0, 0, 0, 0, 7]].concat(),
+        ),
+        (
+            "produce v99",
+            [&8i32.to_be_bytes()[..], &[0, 0, 0, 99, 0, 0, 0, 7]].concat(),
+        ),
+    ];
+    for (what, bytes) in hostile {
+        let mut stream = connect(addr);
+        stream.write_all(&bytes).unwrap();
+        assert!(closed(&mut stream), "{what}: still open");
+        serves(addr);
+    }
+
+    // A truncated frame: the peer goes away mid-frame; its buffer returns.
+    let mut stream = connect(addr);
+    stream.write_all(&100i32.to_be_bytes()).unwrap();
+    stream.write_all(&[0, 18, 0, 3, 0]).unwrap();
+    drop(stream);
+    serves(addr);
+
+    let (status, _) = broker.stop("TERM");
+    assert!(status.success());
+}
