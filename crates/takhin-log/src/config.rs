@@ -14,6 +14,8 @@ pub struct LogConfig {
     segment_bytes: u32,
     index_interval_bytes: u32,
     max_batch_bytes: u32,
+    /// How `append_batch` stores records; see `LogConfig::with_compression`.
+    pub(crate) compression: crate::Compression,
 }
 
 /// Kafka's `log.segment.bytes` default: 1 GiB.
@@ -29,6 +31,7 @@ impl Default for LogConfig {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             index_interval_bytes: DEFAULT_INDEX_INTERVAL_BYTES,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
+            compression: crate::Compression::None,
         }
     }
 }

@@ -422,6 +422,14 @@ impl<B: BufferSource> Segment<B> {
             .max()
             .unwrap_or(i64::MIN);
         let source = self.source;
+        if self.config.compression() != crate::Compression::None {
+            let (mut buf, len) =
+                crate::compression::encode(records, len, self.config.compression(), source)?;
+            return self.append_with(len, records.len() as u64, max_timestamp, |log, at, base| {
+                buf[..8].copy_from_slice(&base.to_be_bytes());
+                Ok(log.write_all_at(&buf[..len], at)?)
+            });
+        }
         self.append_with(
             len,
             records.len() as u64,
