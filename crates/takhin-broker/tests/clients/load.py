@@ -19,7 +19,7 @@ TOPIC, SIZE, LIMIT_S = "load", 10 * 1024, 300
 count = a.megabytes * 1_000_000 // SIZE + 1
 filler = bytes(range(256)) * (SIZE // 256)
 start = time.monotonic()
-producers = [ck.Producer({"bootstrap.servers": a.bootstrap, "acks": "all", "linger.ms": 20,
+producers = [ck.Producer({"bootstrap.servers": a.bootstrap, "acks": "all", "linger.ms": 1000,
                           "batch.size": 8_000_000, "message.max.bytes": 10_000_000,
                           "queue.buffering.max.kbytes": 256_000})
              for _ in range(a.producers)]
