@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 
 /// The largest request frame accepted by default: Kafka's
 /// `socket.request.max.bytes` (100 MiB).
@@ -64,6 +64,10 @@ pub struct Config {
     /// Largest record batch appended (Kafka's `message.max.bytes`).
     #[arg(long, default_value = "1048588", value_parser = parse_size)]
     pub max_message_bytes: u64,
+    /// Where request frames are read into: the budgeted pool, or a fresh
+    /// `Vec` per frame with no budget (the benchmark's baseline).
+    #[arg(long, value_enum, default_value_t = RequestBuffers::Pool)]
+    pub request_buffers: RequestBuffers,
 }
 
 impl Config {
@@ -85,8 +89,28 @@ impl Config {
             max_request_memory: DEFAULT_MAX_REQUEST_MEMORY,
             max_request_size: DEFAULT_MAX_REQUEST_SIZE as u64,
             max_message_bytes: u64::from(takhin_log::DEFAULT_MAX_BATCH_BYTES),
+            request_buffers: RequestBuffers::Pool,
         }
     }
+}
+
+/// Where request frames are read into ([`Config::request_buffers`]).
+///
+/// # Examples
+///
+/// ```
+/// use clap::Parser;
+/// let config = takhin_broker::Config::try_parse_from(["b", "--data-dir", "d", "--request-buffers", "vec"])?;
+/// assert_eq!(config.request_buffers, takhin_broker::RequestBuffers::Vec);
+/// # Ok::<(), clap::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
+pub enum RequestBuffers {
+    /// The request pool, with its memory budget.
+    Pool,
+    /// A fresh `Vec` per frame, freed after the request; no budget.
+    Vec,
 }
 
 /// `123`, `64KiB`, `16MiB`, `1GiB` (also `k`, `m`, `g`, `KB`, `MB`, `GB`

@@ -45,7 +45,7 @@ mod topics;
 mod wire;
 
 pub use api::{CLUSTER_ID, MAX_FETCH_WAIT, SUPPORTED_APIS};
-pub use config::{Config, DEFAULT_MAX_REQUEST_MEMORY, DEFAULT_MAX_REQUEST_SIZE};
+pub use config::{Config, DEFAULT_MAX_REQUEST_MEMORY, DEFAULT_MAX_REQUEST_SIZE, RequestBuffers};
 pub use error::BrokerError;
 pub use request_pool::{FRAME_BODY_TIMEOUT, MIN_FRAME_SIZE, RequestPool, request_bucket_sizes};
 pub use server::{Broker, FLUSH_INTERVAL};

@@ -70,6 +70,8 @@ pub struct RequestPool {
     max_frame: usize,
     requested: AtomicU64,
     charged: AtomicU64,
+    /// Read frames into fresh `Vec`s instead (the benchmark's baseline).
+    vec_buffers: bool,
 }
 
 /// Why a frame could not be read; the connection closes after each.
@@ -129,7 +131,23 @@ impl RequestPool {
             max_frame,
             requested: AtomicU64::new(0),
             charged: AtomicU64::new(0),
+            vec_buffers: false,
         })
+    }
+
+    /// Reads every frame into a fresh `Vec` instead of a pooled buffer, with
+    /// no budget: the baseline the benchmark compares the pool with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = takhin_broker::RequestPool::new(1 << 20, 16 << 20)?.with_vec_buffers();
+    /// # Ok::<(), takhin_broker::BrokerError>(())
+    /// ```
+    #[must_use]
+    pub fn with_vec_buffers(mut self) -> Self {
+        self.vec_buffers = true;
+        self
     }
 
     /// The pool behind the request buffers, for its stats and metrics.
@@ -182,6 +200,15 @@ impl RequestPool {
                 size: size as i64,
                 limit: self.max_frame,
             });
+        }
+        if self.vec_buffers {
+            let mut buf = vec![0; size];
+            match tokio::time::timeout(FRAME_BODY_TIMEOUT, reader.read_exact(&mut buf)).await {
+                Ok(read) => read?,
+                Err(_) => return Err(FrameError::Stalled { size }),
+            };
+            metrics.frame_read(size, None);
+            return Ok(Some(Bytes::from(buf)));
         }
         let mut buf = match self.pool.try_get(size) {
             Ok(buf) => buf,

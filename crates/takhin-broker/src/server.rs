@@ -69,7 +69,10 @@ impl Broker {
     pub async fn bind(config: &Config) -> Result<Self, BrokerError> {
         let max_frame = usize::try_from(config.max_request_size)
             .map_err(|_| BrokerError::Config("max request size too large".into()))?;
-        let requests = RequestPool::new(max_frame, config.max_request_memory)?;
+        let mut requests = RequestPool::new(max_frame, config.max_request_memory)?;
+        if config.request_buffers == crate::RequestBuffers::Vec {
+            requests = requests.with_vec_buffers();
+        }
         let max_batch = u32::try_from(config.max_message_bytes)
             .map_err(|_| BrokerError::Config("max message bytes above 4 GiB".into()))?;
         let log_config = LogConfig::default().with_max_batch_bytes(max_batch);
