@@ -17,7 +17,7 @@ instructions() {
 }
 echo "| size | default buckets | request buckets |"
 echo "|---|---|---|"
-for size in 600 1500 5000 70000 1153434 9000000; do
+for size in 1500 7000 16000 70000 1153434 1900000 60000000; do
     row="| $size"
     for buckets in default request; do
         a=$(instructions "$buckets" "$size" $low)
