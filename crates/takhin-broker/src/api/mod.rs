@@ -104,91 +104,48 @@ pub(crate) async fn handle(state: &State, mut frame: Bytes, writer: &mut Respons
             }
         };
     }
+    macro_rules! answer {
+        ($body:expr) => {
+            answer!($body, Vec::new())
+        };
+        ($body:expr, $borrowed:expr) => {
+            encoded(
+                writer,
+                correlation_id,
+                header_version,
+                &$body,
+                version,
+                $borrowed,
+            )
+        };
+    }
+    use kafka_protocol::messages as m;
     match key {
-        ApiKey::ApiVersions => {
-            let body = api_versions::response(0);
-            encoded(
-                writer,
-                correlation_id,
-                header_version,
-                &body,
-                version,
-                Vec::new(),
-            )
-        }
-        ApiKey::Metadata => {
-            let request = decode!(kafka_protocol::messages::MetadataRequest);
-            let body = metadata::handle(state, request, version);
-            encoded(
-                writer,
-                correlation_id,
-                header_version,
-                &body,
-                version,
-                Vec::new(),
-            )
-        }
-        ApiKey::Produce => {
-            let request = decode!(kafka_protocol::messages::ProduceRequest);
-            match produce::handle(state, request) {
-                None => Reply::Nothing,
-                Some(body) => encoded(
-                    writer,
-                    correlation_id,
-                    header_version,
-                    &body,
-                    version,
-                    Vec::new(),
-                ),
-            }
-        }
+        ApiKey::ApiVersions => answer!(api_versions::response(0)),
+        ApiKey::Metadata => answer!(metadata::handle(
+            state,
+            decode!(m::MetadataRequest),
+            version
+        )),
+        ApiKey::Produce => match produce::handle(state, decode!(m::ProduceRequest)) {
+            None => Reply::Nothing,
+            Some(body) => answer!(body),
+        },
         ApiKey::Fetch => {
-            let request = decode!(kafka_protocol::messages::FetchRequest);
-            let (body, borrowed) = fetch::handle(state, request).await;
-            encoded(
-                writer,
-                correlation_id,
-                header_version,
-                &body,
-                version,
-                borrowed,
-            )
+            let (body, borrowed) = fetch::handle(state, decode!(m::FetchRequest)).await;
+            answer!(body, borrowed)
         }
-        ApiKey::ListOffsets => {
-            let request = decode!(kafka_protocol::messages::ListOffsetsRequest);
-            let body = list_offsets::handle(state, request);
-            encoded(
-                writer,
-                correlation_id,
-                header_version,
-                &body,
-                version,
-                Vec::new(),
-            )
-        }
+        ApiKey::ListOffsets => answer!(list_offsets::handle(state, decode!(m::ListOffsetsRequest))),
         ApiKey::FindCoordinator => {
-            let request = decode!(kafka_protocol::messages::FindCoordinatorRequest);
-            let body = coordinator::find(state, request, version);
-            encoded(
-                writer,
-                correlation_id,
-                header_version,
-                &body,
-                version,
-                Vec::new(),
-            )
+            answer!(coordinator::find(
+                state,
+                decode!(m::FindCoordinatorRequest),
+                version
+            ))
         }
         ApiKey::InitProducerId => {
-            let _request = decode!(kafka_protocol::messages::InitProducerIdRequest);
-            let body = coordinator::init_producer_id(state);
-            encoded(
-                writer,
-                correlation_id,
-                header_version,
-                &body,
-                version,
-                Vec::new(),
-            )
+            let _request = decode!(m::InitProducerIdRequest);
+            answer!(coordinator::init_producer_id(state))
         }
         _ => Reply::Close("unsupported api key"),
     }
