@@ -6,53 +6,13 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use common::kafka::{a_batch, connect, create_topic, produce, receive, send};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, MetadataRequest, MetadataResponse,
-    ProduceRequest, ProduceResponse, RequestHeader, TopicName,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ProduceResponse, RequestHeader,
 };
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-use takhin_log::{Log, LogConfig, Record};
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream
-}
-
-fn send<T: Encodable>(stream: &mut TcpStream, key: ApiKey, version: i16, body: &T) {
-    let header = RequestHeader::default()
-        .with_request_api_key(key as i16)
-        .with_request_api_version(version)
-        .with_correlation_id(7)
-        .with_client_id(Some(StrBytes::from_static_str("hostile")));
-    let mut frame = BytesMut::new();
-    header
-        .encode(&mut frame, key.request_header_version(version))
-        .unwrap();
-    body.encode(&mut frame, version).unwrap();
-    stream
-        .write_all(&(frame.len() as i32).to_be_bytes())
-        .unwrap();
-    stream.write_all(&frame).unwrap();
-}
-
-/// The response body after the correlation id (header v0) or `None` if the
-/// broker closed the connection.
-fn receive(stream: &mut TcpStream) -> Option<Bytes> {
-    let mut size = [0u8; 4];
-    stream.read_exact(&mut size).ok()?;
-    let mut frame = vec![0u8; i32::from_be_bytes(size) as usize];
-    stream.read_exact(&mut frame).unwrap();
-    assert_eq!(frame[..4], 7i32.to_be_bytes(), "correlation id");
-    Some(Bytes::from(frame).slice(4..))
-}
+use kafka_protocol::protocol::{Decodable, Encodable};
 
 fn closed(stream: &mut TcpStream) -> bool {
     let mut byte = [0u8; 1];
@@ -71,31 +31,6 @@ fn serves(addr: SocketAddr) {
     let mut body = receive(&mut stream).expect("an answer");
     let response = ApiVersionsResponse::decode(&mut body, 3).unwrap();
     assert_eq!(response.error_code, 0);
-}
-
-/// A produce request for partition 0 of `topic` with `batch` as its records.
-fn produce(topic: &str, batch: Bytes) -> ProduceRequest {
-    let partition = PartitionProduceData::default()
-        .with_index(0)
-        .with_records(Some(batch));
-    let topic = TopicProduceData::default()
-        .with_name(TopicName(StrBytes::from_string(topic.into())))
-        .with_partition_data(vec![partition]);
-    ProduceRequest::default()
-        .with_acks(-1)
-        .with_timeout_ms(1000)
-        .with_topic_data(vec![topic])
-}
-
-fn a_batch() -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut log = Log::open(dir.path(), LogConfig::default()).unwrap();
-    log.append_batch(&[
-        Record::new(1, Some(b"k"), Some(b"v")),
-        Record::new(2, None, Some(b"w")),
-    ])
-    .unwrap();
-    log.read(0).unwrap().unwrap().bytes().to_vec()
 }
 
 fn produce_error(stream: &mut TcpStream, batch: Vec<u8>) -> (i16, i64) {
@@ -122,22 +57,8 @@ fn hostile_frames_get_kafkas_answer_and_the_broker_keeps_serving() {
 
     // Create the topic, then a good batch, a bad CRC, a torn batch, a bad
     // count: each on the same connection, which stays usable.
+    create_topic(addr, "hostile");
     let mut stream = connect(addr);
-    let topic = MetadataRequestTopic::default()
-        .with_name(Some(TopicName(StrBytes::from_static_str("hostile"))));
-    send(
-        &mut stream,
-        ApiKey::Metadata,
-        8,
-        &MetadataRequest::default()
-            .with_topics(Some(vec![topic]))
-            .with_allow_auto_topic_creation(true),
-    );
-    let mut body = receive(&mut stream).unwrap();
-    assert_eq!(
-        MetadataResponse::decode(&mut body, 8).unwrap().topics[0].error_code,
-        0
-    );
     let good = a_batch();
     assert_eq!(produce_error(&mut stream, good.clone()), (0, 0));
     let mut bad_crc = good.clone();
