@@ -1,6 +1,7 @@
 //! Hostile frames against the broker binary: each gets Kafka's answer (an
 //! error code where the protocol has one, a closed connection where Kafka
-//! closes too), and the broker keeps serving other connections.
+//! closes too), and the broker keeps serving other connections. Unserved
+//! APIs get UNSUPPORTED_VERSION where their response has a place for it.
 
 mod common;
 
@@ -10,7 +11,8 @@ use std::net::{SocketAddr, TcpStream};
 use bytes::{Bytes, BytesMut};
 use common::kafka::{a_batch, connect, create_topic, produce, receive, send};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ProduceResponse, RequestHeader,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeGroupsRequest, HeartbeatRequest,
+    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, ProduceResponse, RequestHeader,
 };
 use kafka_protocol::protocol::{Decodable, Encodable};
 
@@ -109,6 +111,41 @@ fn hostile_frames_get_kafkas_answer_and_the_broker_keeps_serving() {
             .any(|k| k.api_key == 0 && k.max_version == 8)
     );
     serves(addr);
+
+    // An API the broker does not serve, with a top-level error code:
+    // UNSUPPORTED_VERSION at the requested version, flexible or not.
+    let mut stream = connect(addr);
+    send(
+        &mut stream,
+        ApiKey::JoinGroup,
+        5,
+        &JoinGroupRequest::default(),
+    );
+    let mut body = receive(&mut stream).expect("a join group answer");
+    assert_eq!(
+        JoinGroupResponse::decode(&mut body, 5).unwrap().error_code,
+        35
+    );
+    send(
+        &mut stream,
+        ApiKey::Heartbeat,
+        4,
+        &HeartbeatRequest::default(),
+    );
+    // Response header v1: the correlation id, then no tagged fields.
+    let mut body = receive(&mut stream).expect("a heartbeat answer").slice(1..);
+    assert_eq!(
+        HeartbeatResponse::decode(&mut body, 4).unwrap().error_code,
+        35
+    );
+    // Without one (DescribeGroups has per-group codes only), it closes.
+    send(
+        &mut stream,
+        ApiKey::DescribeGroups,
+        1,
+        &DescribeGroupsRequest::default(),
+    );
+    assert!(closed(&mut stream));
 
     // Frames with no error response in the protocol close the connection,
     // as Kafka closes it; the others keep working.

@@ -14,6 +14,7 @@ pub use metadata::CLUSTER_ID;
 mod list_offsets;
 mod metadata;
 mod produce;
+mod unserved;
 
 use bytes::{Buf, Bytes};
 use kafka_protocol::messages::{ApiKey, RequestHeader};
@@ -87,7 +88,8 @@ pub(crate) async fn handle(state: &State, mut frame: Bytes, writer: &mut Respons
         return api_versions::unsupported(state, correlation_id, writer);
     }
     let Some((min, max)) = supported(key) else {
-        return Reply::Close("unsupported api key");
+        return unserved::answer(state, key, version, correlation_id, writer)
+            .unwrap_or(Reply::Close("unsupported api key"));
     };
     if !(min..=max).contains(&version) {
         return Reply::Close("unsupported version");
