@@ -1,7 +1,7 @@
 //! Fetch semantics against the broker binary: KIP-74 (the first batch comes
 //! whole even above the limits, later partitions stay within them), the
 //! long poll (woken by an append, or ending at max_wait_ms), offsets out of
-//! range and unknown partitions.
+//! range and unknown partitions; and acks=0 answering nothing.
 
 mod common;
 
@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use common::kafka::{a_batch, connect, create_topic, produce, receive, send};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kafka_protocol::messages::{ApiKey, FetchRequest, FetchResponse, TopicName};
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, FetchRequest, FetchResponse, TopicName,
+};
 use kafka_protocol::protocol::{Decodable, StrBytes};
 
 fn fetch(
@@ -135,6 +137,32 @@ fn fetch_follows_kip_74_long_polls_and_reports_errors() {
         started.elapsed()
     );
     appender.join().unwrap();
+
+    // acks=0: no answer at all; the next answer on the connection is the
+    // next request's, and the batch is in the log.
+    let mut fire_and_forget = connect(addr);
+    let batch = common::kafka::a_batch();
+    send(
+        &mut fire_and_forget,
+        ApiKey::Produce,
+        8,
+        &produce("f", Bytes::from(batch)).with_acks(0),
+    );
+    send(
+        &mut fire_and_forget,
+        ApiKey::ApiVersions,
+        3,
+        &ApiVersionsRequest::default(),
+    );
+    let mut body = receive(&mut fire_and_forget).expect("the ApiVersions answer");
+    assert_eq!(
+        ApiVersionsResponse::decode(&mut body, 3)
+            .unwrap()
+            .error_code,
+        0
+    );
+    let response = answer(&mut consumer, &fetch("f", &[(0, 8)], 1 << 20, 1 << 20, 0));
+    assert_eq!(response.responses[0].partitions[0].high_watermark, 10);
 
     let (status, _) = broker.stop("TERM");
     assert!(status.success());
