@@ -2,8 +2,8 @@
 //! partition, with every request frame read into a pooled buffer charged to
 //! a memory budget.
 //!
-//! Real Kafka clients (librdkafka, kafka-python, aiokafka, Java) produce to
-//! it and fetch from it with manual partition assignment. It speaks
+//! Real Kafka clients (tested: librdkafka, kafka-python, aiokafka) produce
+//! to it and fetch from it with manual partition assignment. It speaks
 //! ApiVersions v0-v3 (with the KIP-511 fallback), Metadata v0-v8, Produce
 //! v3-v8, Fetch v4-v11, ListOffsets v1-v5, FindCoordinator v0-v3 and
 //! InitProducerId v0-v4 ([`SUPPORTED_APIS`]); the wire types come from the
