@@ -44,7 +44,10 @@ const PRODUCER_EPOCH_AT: usize = 51;
 const BASE_SEQUENCE_AT: usize = 53;
 const RECORDS_COUNT_AT: usize = 57;
 /// Compression codec bits of the attributes; 0 is none.
-const COMPRESSION_MASK: i16 = 0x07;
+pub(crate) const COMPRESSION_MASK: i16 = 0x07;
+/// Size of baseOffset, the first field. It lies outside the CRC, so a
+/// checked batch is given its offsets by rewriting these bytes alone.
+pub(crate) const BASE_OFFSET_LEN: usize = 8;
 
 /// Size of one record body (everything after its length varint).
 fn record_body_len(record: &Record<'_>, timestamp_delta: i64, offset_delta: i64) -> usize {
@@ -134,8 +137,28 @@ pub(crate) fn encode(out: &mut [u8], base_offset: u64, records: &[Record<'_>]) {
         }
     }
     debug_assert_eq!(pos, out.len(), "encoded_len and encode disagree");
-    let crc = crc32c::crc32c(&out[ATTRIBUTES_AT..]);
-    out[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+    put_crc(out);
+}
+
+/// Finishes a batch whose records section was replaced by its `codec_bits`
+/// compressed form: `bytes` is the whole new batch, its header copied from
+/// the plain one. Sets the length, the codec bits and the CRC.
+pub(crate) fn seal_compressed(bytes: &mut [u8], codec_bits: i16) {
+    put_i32(bytes, LENGTH_AT, (bytes.len() - LOG_OVERHEAD) as i32);
+    let attributes = (get_i16(bytes, ATTRIBUTES_AT) & !COMPRESSION_MASK) | codec_bits;
+    put_i16(bytes, ATTRIBUTES_AT, attributes);
+    put_crc(bytes);
+}
+
+/// The baseOffset field holding `base`.
+pub(crate) fn base_offset_field(base: u64) -> [u8; BASE_OFFSET_LEN] {
+    (base as i64).to_be_bytes()
+}
+
+/// Stores the CRC-32C of the batch that is exactly `bytes`.
+fn put_crc(bytes: &mut [u8]) {
+    let crc = crc32c::crc32c(&bytes[ATTRIBUTES_AT..]);
+    bytes[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
 }
 
 fn put_nullable(out: &mut [u8], mut pos: usize, bytes: Option<&[u8]>) -> usize {
@@ -265,8 +288,7 @@ pub(crate) fn cut_before(bytes: &mut [u8], offset: u64) -> Result<usize, DecodeE
     put_i32(bytes, LAST_OFFSET_DELTA_AT, last_delta);
     put_i64(bytes, MAX_TIMESTAMP_AT, max_timestamp);
     put_i32(bytes, RECORDS_COUNT_AT, kept);
-    let crc = crc32c::crc32c(&bytes[ATTRIBUTES_AT..end]);
-    bytes[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+    put_crc(&mut bytes[..end]);
     Ok(end)
 }
 
@@ -296,8 +318,8 @@ impl<'a> BatchRef<'a> {
     /// Parses and checks the batch at the front of `input`; bytes after it
     /// are ignored ([`BatchRef::len`] says where the next batch starts).
     ///
-    /// This checks the length, the magic, the CRC-32C, that the batch is not
-    /// compressed and that the header fields are sane; records are checked by
+    /// This checks the length, the magic, the CRC-32C and that the header
+    /// fields are sane; records are checked by
     /// [`BatchRef::validate_records`] or as [`BatchRef::records`] yields them.
     /// Batch lengths are bounded only by `input`.
     ///
@@ -336,10 +358,6 @@ impl<'a> BatchRef<'a> {
             return Err(DecodeError::Crc { stored, computed });
         }
         let batch = BatchRef { bytes };
-        let attributes = get_i16(bytes, ATTRIBUTES_AT);
-        if attributes & COMPRESSION_MASK != 0 {
-            return Err(DecodeError::Compressed { attributes });
-        }
         let base_offset = get_i64(bytes, 0);
         let last_delta = get_i32(bytes, LAST_OFFSET_DELTA_AT);
         let count = get_i32(bytes, RECORDS_COUNT_AT);
@@ -355,8 +373,13 @@ impl<'a> BatchRef<'a> {
                 value: last_delta.into(),
             });
         }
-        // A record takes at least 7 bytes, which bounds a hostile count.
-        let room = (size - BATCH_HEADER_LEN) / 7;
+        // A record takes at least 7 bytes, which bounds a hostile count
+        // (compressed records are bounded when they are decompressed).
+        let room = if batch.is_compressed() {
+            i32::MAX as usize
+        } else {
+            (size - BATCH_HEADER_LEN) / 7
+        };
         if count < 0 || count as usize > room || (count == 0 && last_delta != 0) {
             return Err(DecodeError::Field {
                 field: "records count",
@@ -530,8 +553,36 @@ impl<'a> BatchRef<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn records(&self) -> BatchRecords<'a> {
+        let mut records = self.records_in(self.records_section());
+        if self.is_compressed() {
+            records.pending = Some(DecodeError::Compressed {
+                attributes: self.attributes(),
+            });
+        }
+        records
+    }
+
+    /// The attributes field: codec bits, timestamp type and flags.
+    pub(crate) fn attributes(&self) -> i16 {
+        get_i16(self.bytes, ATTRIBUTES_AT)
+    }
+
+    fn is_compressed(&self) -> bool {
+        self.attributes() & COMPRESSION_MASK != 0
+    }
+
+    /// Everything after the fixed header: the records, or their compressed
+    /// form.
+    pub(crate) fn records_section(&self) -> &'a [u8] {
+        &self.bytes[BATCH_HEADER_LEN..]
+    }
+
+    /// The records of this batch's header decoded from `rest`, the records
+    /// section (decompressed, for a compressed batch).
+    pub(crate) fn records_in<'b>(&self, rest: &'b [u8]) -> BatchRecords<'b> {
         BatchRecords {
-            rest: &self.bytes[BATCH_HEADER_LEN..],
+            pending: None,
+            rest,
             base_offset: self.base_offset(),
             base_timestamp: self.base_timestamp(),
             left: self.record_count(),
@@ -543,6 +594,9 @@ impl<'a> BatchRef<'a> {
 
     /// Decodes every record and checks that the count, the offset deltas
     /// and the byte length all agree with the header. Allocates nothing.
+    /// A compressed batch is trusted on its CRC, as Kafka's recovery trusts
+    /// it: only its codec is checked (its records decode, or fail cleanly,
+    /// through [`BatchRef::decompress`]).
     ///
     /// # Errors
     ///
@@ -561,6 +615,11 @@ impl<'a> BatchRef<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn validate_records(&self) -> Result<(), DecodeError> {
+        if self.is_compressed() {
+            // As Kafka's recovery: the CRC covers the compressed bytes, which
+            // decode (or fail cleanly) when read; only the codec is checked.
+            return self.compression().map(drop);
+        }
         let mut records = self.records();
         for record in records.by_ref() {
             record?;
@@ -589,6 +648,8 @@ impl<'a> BatchRef<'a> {
 /// Iterator over the records of a [`BatchRef`].
 #[derive(Debug, Clone)]
 pub struct BatchRecords<'a> {
+    /// An error to yield first (a compressed batch read in place).
+    pending: Option<DecodeError>,
     rest: &'a [u8],
     base_offset: u64,
     base_timestamp: i64,
@@ -602,6 +663,10 @@ impl<'a> Iterator for BatchRecords<'a> {
     type Item = Result<RecordRef<'a>, DecodeError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(error) = self.pending.take() {
+            self.left = 0;
+            return Some(Err(error));
+        }
         if self.left == 0 {
             return None;
         }

@@ -1,13 +1,15 @@
-//! [`LogConfig`]: segment size, index interval and batch size limit.
+//! [`LogConfig`]: segment size, index interval, batch size limit and the
+//! codec `append_batch` compresses with.
 //!
 //! Setters never panic; [`LogConfig::validate`] runs where the configuration
 //! is used (`Segment::create`, `Segment::open`, `Log::open`), so a bad value
 //! is a typed [`LogError::InvalidConfig`], the rule `mempool`'s builder
 //! follows too.
 
-use crate::LogError;
+use crate::{Compression, LogError};
 
-/// Sizes that govern a [`Segment`](crate::Segment) and a [`Log`](crate::Log).
+/// Sizes that govern a [`Segment`](crate::Segment) and a [`Log`](crate::Log),
+/// and how they store the batches they encode.
 ///
 /// # Examples
 ///
@@ -21,6 +23,7 @@ pub struct LogConfig {
     segment_bytes: u32,
     index_interval_bytes: u32,
     max_batch_bytes: u32,
+    compression: Compression,
 }
 
 /// Kafka's `log.segment.bytes` default: 1 GiB.
@@ -36,6 +39,7 @@ impl Default for LogConfig {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             index_interval_bytes: DEFAULT_INDEX_INTERVAL_BYTES,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
+            compression: Compression::None,
         }
     }
 }
@@ -132,13 +136,57 @@ impl LogConfig {
         self.max_batch_bytes
     }
 
+    /// Sets the codec `append_batch` compresses each batch's records with
+    /// (Kafka's `compression.type` on the broker); the batch size limit and
+    /// the roll apply to the compressed batch. Batches appended with
+    /// [`Log::append_raw`](crate::Log::append_raw) keep the codec their
+    /// producer chose. Reads of a compressed batch decode through
+    /// [`BatchRef::decompress`](crate::BatchRef::decompress). Defaults to [`Compression::None`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use takhin_log::{Compression, Log, LogConfig, Record};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let config = LogConfig::default().with_compression(Compression::Zstd);
+    /// let mut log = Log::open(dir.path(), config)?;
+    /// let value = [b'x'; 10_000];
+    /// log.append_batch(&[Record::new(0, None, Some(&value)), Record::new(1, None, Some(&value))])?;
+    /// assert!(log.size_bytes() < 200);
+    /// let fetch = log.read(0)?.unwrap();
+    /// let batch = fetch.batches().next().unwrap()?;
+    /// assert_eq!(batch.compression()?, Compression::Zstd);
+    /// let decoded = batch.decompress(mempool::global())?;
+    /// assert_eq!(decoded.records().count(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// The codec of `append_batch`; see [`LogConfig::with_compression`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(takhin_log::LogConfig::default().compression(), takhin_log::Compression::None);
+    /// ```
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
     /// Checks the values together; `Segment::create`, `Segment::open` and
     /// `Log::open` call it, so a setter never has to panic.
     ///
     /// # Errors
     ///
     /// [`LogError::InvalidConfig`] for a `segment_bytes` of 0 or a
-    /// `max_batch_bytes` below the 61-byte batch header.
+    /// `max_batch_bytes` below the 61-byte batch header. Every
+    /// [`Compression`] is valid with any sizes: a batch that compresses
+    /// to more than `max_batch_bytes` is refused when appended.
     ///
     /// # Examples
     ///

@@ -53,8 +53,9 @@ pub enum DecodeError {
         /// The CRC computed over attributes..end.
         computed: u32,
     },
-    /// The batch uses compression, which this crate does not implement.
-    #[error("compressed batches are not supported (attributes {attributes:#06x})")]
+    /// The batch is compressed: its records decode through
+    /// [`BatchRef::decompress`](crate::BatchRef::decompress), not in place.
+    #[error("compressed batch (attributes {attributes:#06x}): decompress it first")]
     Compressed {
         /// The batch attributes.
         attributes: i16,
@@ -84,6 +85,14 @@ pub enum DecodeError {
         field: &'static str,
         /// The value found.
         value: i64,
+    },
+    /// A compressed records section failed to decompress.
+    #[error("{codec} records failed to decompress: {reason}")]
+    Decompress {
+        /// The codec's name.
+        codec: &'static str,
+        /// What the codec said.
+        reason: String,
     },
     /// The record count or offset deltas disagree with the batch header.
     #[error("record {index}: {what} (expected {expected}, found {found})")]
@@ -200,6 +209,10 @@ pub enum LogError {
         /// One past the last offset held.
         end: u64,
     },
+    /// A batch given to [`Log::append_raw`](crate::Log::append_raw) failed
+    /// its checks.
+    #[error("invalid record batch: {0}")]
+    InvalidBatch(#[source] DecodeError),
     /// `append_batch` was called with no records.
     #[error("a batch needs at least one record")]
     EmptyBatch,

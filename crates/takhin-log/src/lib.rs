@@ -32,6 +32,15 @@
 //! to a new segment when the active one would pass
 //! [`LogConfig::segment_bytes`].
 //!
+//! # Compressed and client batches
+//!
+//! Batches in any Kafka codec (gzip, snappy, lz4, zstd) are stored as they
+//! are and decode through [`BatchRef::decompress`] into one buffer from the
+//! [`BufferSource`]. [`LogConfig::with_compression`] makes `append_batch`
+//! compress, and [`Log::append_raw`] appends a batch a producer encoded,
+//! checked but never re-encoded. Both take the same append path as a plain
+//! batch: the same limits, offset checks and roll back on failure.
+//!
 //! # Reliability
 //!
 //! Appends are single positional writes with no user-space buffering, and an
@@ -69,12 +78,14 @@ compile_error!("takhin-log needs positional file I/O (std::os::unix::fs::FileExt
 
 mod batch;
 mod buffer_source;
+mod compression;
 mod config;
 mod dir_lock;
 mod durable;
 mod error;
 mod fetch;
 mod index;
+mod raw_batch;
 mod record;
 mod record_ref;
 mod recovery_point;
@@ -85,6 +96,7 @@ mod varint;
 
 pub use batch::{BATCH_HEADER_LEN, BatchRecords, BatchRef, LOG_OVERHEAD, MAGIC_V2};
 pub use buffer_source::{BufferSource, VecBuffers};
+pub use compression::{Compression, DecodedBatch, MAX_DECOMPRESSED_BYTES};
 pub use config::{
     DEFAULT_INDEX_INTERVAL_BYTES, DEFAULT_MAX_BATCH_BYTES, DEFAULT_SEGMENT_BYTES, LogConfig,
 };

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{as_record, check_fetch, owned, read_offset_index, read_time_index};
-use fault::{Tmpfs, fill_disk, segment_path};
+use fault::{Tmpfs, fill_disk, free_page, segment_path};
 use takhin_log::{Log, LogConfig, LogError, MAX_OFFSET, Record, Segment, VecBuffers};
 
 /// A segment on `dir` after `batches` one-record batches of 68 bytes with
@@ -136,13 +136,7 @@ fn on_a_full_disk_every_ok_append_is_kept_and_every_failed_one_is_not() {
                 }
             }
         }
-        let len = fs::metadata(&filler).unwrap().len();
-        fs::OpenOptions::new()
-            .write(true)
-            .open(&filler)
-            .unwrap()
-            .set_len(len.saturating_sub(4096))
-            .unwrap();
+        free_page(&filler);
     }
     assert!(
         failed >= 40 && ok > 100,

@@ -22,6 +22,7 @@ use crate::segment_name::{INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_f
 use crate::{BufferSource, LogConfig, LogError, durable};
 use index_policy::Tail;
 
+pub(crate) use append::BaseOffset;
 pub use recovery::Recovery;
 use recovery::Repair;
 

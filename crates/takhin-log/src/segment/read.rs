@@ -124,7 +124,8 @@ impl<B: BufferSource> Segment<B> {
     ///
     /// The time index gives the first offset that can qualify; batches are
     /// scanned from there by header (max timestamp), and only the first
-    /// matching batch is decoded.
+    /// matching batch is decoded (decompressed into a buffer from the
+    /// segment's source, if it is compressed).
     ///
     /// # Errors
     ///
@@ -163,15 +164,39 @@ impl<B: BufferSource> Segment<B> {
         while position < self.tail.size {
             let header = self.read_header(position)?;
             if header.max_timestamp >= timestamp {
-                let fetch = self.read_range(header.base_offset, 0)?;
-                for record in fetch.records() {
-                    let record = record.map_err(|e| LogError::corrupt(u64::from(position), e))?;
-                    if record.timestamp >= timestamp && record.offset >= start {
-                        return Ok(Some(record.offset));
-                    }
+                if let Some(offset) = self.first_at_or_after(position, header, timestamp, start)? {
+                    return Ok(Some(offset));
                 }
             }
             position += header.len as u32;
+        }
+        Ok(None)
+    }
+
+    /// The first record at or after `start` with a timestamp of at least
+    /// `timestamp` in the batch at `position`, decompressed if it is.
+    fn first_at_or_after(
+        &self,
+        position: u32,
+        header: HeaderSummary,
+        timestamp: i64,
+        start: u64,
+    ) -> Result<Option<u64>, LogError> {
+        let corrupt = |e| LogError::corrupt(u64::from(position), e);
+        let fetch = self.read_range(header.base_offset, 0)?;
+        let Some(batch) = fetch.batches().next() else {
+            return Ok(None);
+        };
+        // `decompress` knows no position: give it this batch's.
+        let decoded = match batch.map_err(corrupt)?.decompress(self.source) {
+            Err(LogError::Corrupt { source, .. }) => return Err(corrupt(source)),
+            decoded => decoded?,
+        };
+        for record in decoded.records() {
+            let record = record.map_err(corrupt)?;
+            if record.timestamp >= timestamp && record.offset >= start {
+                return Ok(Some(record.offset));
+            }
         }
         Ok(None)
     }

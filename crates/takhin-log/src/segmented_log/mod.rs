@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use mempool::BufferPool;
 
 use crate::dir_lock::DirLock;
+use crate::segment::BaseOffset;
 use crate::{
-    BufferSource, Fetch, LogConfig, LogError, Record, Segment, batch, durable, recovery_point,
+    BufferSource, Compression, Fetch, LogConfig, LogError, Record, Segment, batch, compression,
+    durable, recovery_point,
 };
 
 /// A log: a directory of [`Segment`]s in offset order, appending to the
@@ -77,8 +79,9 @@ impl<B: BufferSource> Log<B> {
     }
 
     /// Appends `records` as one batch and returns the first one's offset,
-    /// first rolling to a new segment if the batch would take the active one
-    /// past [`LogConfig::segment_bytes`]. Rolling syncs the old segment.
+    /// first rolling to a new segment if the batch (compressed, with
+    /// [`LogConfig::with_compression`]) would take the active one past
+    /// [`LogConfig::segment_bytes`]. Rolling syncs the old segment.
     ///
     /// # Errors
     ///
@@ -98,13 +101,32 @@ impl<B: BufferSource> Log<B> {
     /// ```
     pub fn append_batch(&mut self, records: &[Record<'_>]) -> Result<u64, LogError> {
         let len = batch::encoded_len(records)?;
+        match self.config.compression() {
+            Compression::None => self.active_for(len)?.append_encoded_len(records, len),
+            // Compressed before the roll, which goes by the bytes written. A
+            // roll keeps the next offset, so the batch's base offset holds.
+            codec => {
+                let base = self.next_offset();
+                let (buf, len) = compression::encode(records, len, base, codec, self.source)?;
+                self.active_for(len)?.append_encoded(
+                    &buf[..len],
+                    records.len() as u64,
+                    BaseOffset::Encoded,
+                )
+            }
+        }
+    }
+
+    /// The segment a batch of `len` bytes goes to, rolling first if it would
+    /// take the active one past [`LogConfig::segment_bytes`].
+    pub(crate) fn active_for(&mut self, len: usize) -> Result<&mut Segment<B>, LogError> {
         let active = self.active();
         if active.size() > 0
             && u64::from(active.size()) + len as u64 > u64::from(self.config.segment_bytes())
         {
             self.roll()?;
         }
-        self.active().append_encoded_len(records, len)
+        Ok(self.active())
     }
 
     /// Seals the active segment (syncs it) and starts a new one at the next

@@ -65,6 +65,13 @@ pub fn fill_disk(path: &Path) -> u64 {
     written
 }
 
+/// Gives one 4 KiB page back to the file system [`fill_disk`] filled.
+pub fn free_page(path: &Path) {
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    let len = file.metadata().unwrap().len();
+    file.set_len(len.saturating_sub(4096)).unwrap();
+}
+
 /// The environment variable that tells a test it runs as a child.
 const CHILD_ENV: &str = "TAKHIN_LOG_TEST_CHILD";
 
