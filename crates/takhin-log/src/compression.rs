@@ -22,6 +22,10 @@ pub const MAX_DECOMPRESSED_BYTES: usize = 256 << 20;
 const XERIAL_MAGIC: &[u8] = b"\x82SNAPPY\0";
 /// Magic, version and compatible-version fields.
 const XERIAL_HEADER_LEN: usize = 16;
+/// A snappy element yields at most 64 bytes from 3 (a copy), or no more
+/// than it holds (a literal), so a block decompresses to less than 22 times
+/// its size: a block that claims more is refused before a buffer is taken.
+const SNAPPY_MAX_EXPANSION: usize = 22;
 
 /// A record batch compression codec (Kafka's `compression.type`).
 ///
@@ -330,8 +334,14 @@ fn snappy<S: BufferSource>(
     };
     let mut total = 0usize;
     for block in &blocks {
-        total = total
-            .saturating_add(snap::raw::decompress_len(block).map_err(|e| fail(e.to_string()))?);
+        let claimed = snap::raw::decompress_len(block).map_err(|e| fail(e.to_string()))?;
+        if claimed > block.len().saturating_mul(SNAPPY_MAX_EXPANSION) {
+            return Err(fail(format!(
+                "a {}-byte snappy block cannot hold {claimed} bytes",
+                block.len()
+            )));
+        }
+        total = total.saturating_add(claimed);
     }
     if total > MAX_DECOMPRESSED_BYTES {
         return Err(fail(format!("{total} decompressed bytes is too many")));
@@ -370,7 +380,36 @@ fn xerial_blocks(mut body: &[u8]) -> Result<Vec<&[u8]>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Header, Log, LogConfig, Record};
+    use crate::{Header, Log, LogConfig, VecBuffers};
+
+    #[test]
+    fn snappy_at_its_best_ratio_decodes_and_a_length_beyond_it_is_refused() {
+        // A megabyte of zeros: snappy's best case, close to the bound.
+        let zeros = vec![0u8; 1 << 20];
+        let block = snap::raw::Encoder::new().compress_vec(&zeros).unwrap();
+        assert!(block.len() * (SNAPPY_MAX_EXPANSION - 1) < zeros.len());
+        let fail = |reason| {
+            LogError::corrupt(
+                0,
+                DecodeError::Decompress {
+                    codec: "snappy",
+                    reason,
+                },
+            )
+        };
+        let (buf, len) = snappy(&block, VecBuffers, fail).unwrap();
+        assert_eq!(&buf[..len], &zeros[..]);
+        // A varint that claims 200 MiB, and three bytes of nothing.
+        let mut hostile = Vec::new();
+        let mut claim = 200u32 << 20;
+        while claim >= 0x80 {
+            hostile.push(claim as u8 | 0x80);
+            claim >>= 7;
+        }
+        hostile.extend_from_slice(&[claim as u8, 0, 0, 0]);
+        let error = snappy(&hostile, VecBuffers, fail).unwrap_err();
+        assert!(error.to_string().contains("cannot hold"), "{error}");
+    }
 
     #[test]
     fn append_compresses_with_each_codec_and_reads_back_after_reopen() {
