@@ -20,17 +20,17 @@ mod loom_support;
 use loom_support::Sent;
 
 const SIZE: usize = 64;
-const MAX_IDLE: usize = 2;
+const MAX_IDLE: usize = 3;
 
-/// One bucket that keeps at most two idle buffers, and a thread cache of one
-/// buffer: two buffers in hand make a cache spill to the shared queue, and
-/// an empty cache refills from it.
+/// One bucket that keeps at most three idle buffers, and a thread cache of
+/// two: three buffers in hand make a cache spill to the shared queue, and an
+/// empty cache refills from it.
 fn pool() -> Arc<BufferPool> {
     Arc::new(
         BufferPool::builder()
             .bucket_sizes([SIZE])
             .max_idle_per_bucket(MAX_IDLE)
-            .thread_cache_bytes(SIZE)
+            .thread_cache_bytes(2 * SIZE)
             .build()
             .unwrap(),
     )
@@ -60,19 +60,20 @@ fn assert_permits_conserved(pool: &BufferPool) {
     assert_eq!(pool.stats().in_use, 0);
 }
 
-/// Two buffers in hand, returned: the second finds the one-buffer cache full
-/// and spills; then a get from the cache.
-fn churn(pool: &BufferPool) {
-    let a = pool.get(SIZE);
-    let b = pool.get(SIZE);
-    drop(a); // into the cache
-    drop(b); // the cache is full: spill, then keep or discard
-    drop(pool.get(SIZE)); // from the cache, or refilled from the shared queue
+/// Three buffers in hand, returned: the third finds the cache full, spills
+/// the oldest to the shared queue and takes a permit for itself (or is
+/// discarded); then a get from the cache, whose guard is handed back to the
+/// caller, so that the cache is left with a buffer and a spare permit.
+fn churn(pool: &Arc<BufferPool>) -> Sent {
+    let held: Vec<_> = (0..3).map(|_| pool.get(SIZE)).collect();
+    drop(held);
+    Sent::new(pool, pool.get(SIZE))
 }
 
 /// Two threads get, drop, spill and refill through their caches; one exits
-/// holding cached buffers (its cache hands them to the shared queue), and
-/// the caller trims meanwhile.
+/// with a cached buffer and a spare permit (its cache hands them to the
+/// shared queue and the bucket), and both the other and the caller trim
+/// meanwhile.
 #[test]
 fn caches_spill_refill_and_exit_while_trim_runs() {
     loom::model(|| {
@@ -84,12 +85,13 @@ fn caches_spill_refill_and_exit_while_trim_runs() {
         let staying = {
             let pool = Arc::clone(&pool);
             thread::spawn(move || {
-                churn(&pool);
+                // An empty cache refills from the shared queue.
+                drop(pool.get(SIZE));
                 pool.trim();
             })
         };
         pool.trim();
-        exiting.join().unwrap();
+        exiting.join().unwrap().drop_now();
         staying.join().unwrap();
         assert_permits_conserved(&pool);
     });
@@ -110,7 +112,7 @@ fn a_buffer_returned_on_another_thread_takes_a_permit() {
         };
         drop(pool.get(SIZE));
         receiver.join().unwrap();
-        exiting.join().unwrap();
+        exiting.join().unwrap().drop_now();
         assert_permits_conserved(&pool);
     });
 }
