@@ -4,7 +4,7 @@
 //!
 //! Run with (see `docs/design.md`, "How the concurrency is verified"):
 //! `RUSTFLAGS="--cfg shuttle" cargo test -p mempool --release --features async --test shuttle_budget`
-//! (`SHUTTLE_ITERATIONS`, default 2,000, sets the number of schedules).
+//! (`SHUTTLE_ITERATIONS`, default 20,000, sets the number of schedules).
 //!
 //! The crate is built with std's primitives here, so shuttle switches tasks
 //! only at their awaits and yields: it explores the order of polls, wake-ups,
@@ -26,7 +26,7 @@ const TASKS: usize = 8;
 const LIMIT: u64 = 256;
 
 fn iterations() -> usize {
-    std::env::var("SHUTTLE_ITERATIONS").map_or(2_000, |n| n.parse().unwrap())
+    std::env::var("SHUTTLE_ITERATIONS").map_or(20_000, |n| n.parse().unwrap())
 }
 
 /// Polls `future` once, with the calling task's waker.
