@@ -1,6 +1,5 @@
 //! One bucket: the shared idle queue of one buffer size and its retention bound.
 
-use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 
 use crate::aligned_buf::AlignedBuf;
@@ -27,7 +26,7 @@ pub(crate) struct Bucket {
     pub(crate) local_cap: usize,
     /// Idle buffers; each holds one permit. Its capacity is `max_idle` (at
     /// least 1), so a push by a permit holder never fails.
-    idle: ArrayQueue<AlignedBuf>,
+    idle: IdleQueue<AlignedBuf>,
     /// Permits held by nobody. Relaxed: a permit guards a count, not memory;
     /// the buffers themselves travel through `idle`, which synchronises them.
     free_permits: CachePadded<AtomicUsize>,
@@ -39,7 +38,7 @@ impl Bucket {
             size,
             max_idle,
             local_cap: local_cap.min(max_idle),
-            idle: ArrayQueue::new(max_idle.max(1)),
+            idle: IdleQueue::new(max_idle.max(1)),
             free_permits: CachePadded::new(AtomicUsize::new(max_idle)),
         }
     }
@@ -106,5 +105,95 @@ impl Bucket {
     #[cfg(test)]
     pub(crate) fn free_permits(&self) -> usize {
         self.free_permits.load(Relaxed)
+    }
+}
+
+/// The bounded queue of a bucket's idle buffers: a `crossbeam_queue::ArrayQueue`
+/// allocated at the first push, so that a pool commits no memory per idle slot
+/// before a buffer is kept (a queue of 65,536 slots is 1.5 MiB).
+///
+/// Only the cold paths touch it (a spill, a refill, a thread without cache,
+/// a trim), so the extra load of the lazy cell costs the hot path nothing.
+#[cfg(not(loom))]
+#[derive(Debug)]
+struct IdleQueue<T> {
+    capacity: usize,
+    queue: std::sync::OnceLock<crossbeam_queue::ArrayQueue<T>>,
+}
+
+#[cfg(not(loom))]
+impl<T> IdleQueue<T> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            queue: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Queues `item`, or hands it back when the queue is full.
+    fn push(&self, item: T) -> Result<(), T> {
+        self.queue
+            .get_or_init(|| crossbeam_queue::ArrayQueue::new(self.capacity))
+            .push(item)
+    }
+
+    fn pop(&self) -> Option<T> {
+        self.queue.get()?.pop()
+    }
+}
+
+/// The loom stand-in for the `ArrayQueue`, which loom can neither see nor
+/// schedule (it uses `core` atomics and spins): a loom mutex around a
+/// `VecDeque` with the same semantics, a bounded push that hands the item back
+/// when full, and a pop. A lock is stronger than the lock-free queue's
+/// per-slot release/acquire, which is what the models rely on and no more:
+/// a pushed buffer's bytes are visible to whoever pops it.
+#[cfg(loom)]
+#[derive(Debug)]
+struct IdleQueue<T> {
+    capacity: usize,
+    queue: crate::sync::Mutex<std::collections::VecDeque<T>>,
+}
+
+#[cfg(loom)]
+impl<T> IdleQueue<T> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            queue: crate::sync::Mutex::new(std::collections::VecDeque::new()),
+        }
+    }
+
+    fn push(&self, item: T) -> Result<(), T> {
+        let mut queue = self.queue.lock().unwrap();
+        if queue.len() == self.capacity {
+            return Err(item);
+        }
+        queue.push_back(item);
+        Ok(())
+    }
+
+    fn pop(&self) -> Option<T> {
+        self.queue.lock().unwrap().pop_front()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_idle_queue_is_allocated_at_the_first_push_and_bounded() {
+        let queue = IdleQueue::new(2);
+        assert!(queue.queue.get().is_none());
+        assert_eq!(queue.pop(), None);
+        assert!(queue.queue.get().is_none(), "a pop allocates nothing");
+        assert_eq!(queue.push(1), Ok(()));
+        assert_eq!(queue.push(2), Ok(()));
+        assert_eq!(queue.push(3), Err(3));
+        assert_eq!(
+            (queue.pop(), queue.pop(), queue.pop()),
+            (Some(1), Some(2), None)
+        );
     }
 }

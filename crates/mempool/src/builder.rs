@@ -20,6 +20,13 @@ pub const DEFAULT_RETAINED_BYTES_PER_BUCKET: usize = 32 << 20;
 /// small buckets (32 MiB of 512 B buffers would be 65,536 of them).
 pub const DEFAULT_MAX_IDLE_PER_BUCKET: usize = 4096;
 
+/// The most idle buffers one bucket may keep: 65,536, which is 32 MiB of the
+/// smallest default bucket (512 B). A larger bound is a
+/// [`BuildError::TooManyIdle`]: its queue would take 24 bytes per slot (at
+/// most 1.5 MiB here, allocated when the bucket first keeps a buffer), and
+/// `usize::MAX` slots cannot be allocated at all.
+pub const MAX_IDLE_PER_BUCKET: usize = 1 << 16;
+
 /// Default largest buffer a pool hands out: 1 GiB.
 pub const DEFAULT_MAX_BUFFER_SIZE: usize = 1 << 30;
 
@@ -104,7 +111,11 @@ impl BufferPoolBuilder {
 
     /// Sets the most idle buffers any bucket keeps, whatever its size. With
     /// `retained_bytes_per_bucket(usize::MAX)` this sets the same count for
-    /// every bucket; 0 disables retention.
+    /// every bucket; 0 disables retention. `usize::MAX` leaves the count to
+    /// `retained_bytes_per_bucket`.
+    ///
+    /// [`build`](Self::build) fails with [`BuildError::TooManyIdle`] if a
+    /// bucket would keep more than [`MAX_IDLE_PER_BUCKET`] buffers.
     ///
     /// Defaults to 4096 ([`DEFAULT_MAX_IDLE_PER_BUCKET`]).
     pub fn max_idle_per_bucket(mut self, count: usize) -> Self {
@@ -286,9 +297,10 @@ impl BufferPoolBuilder {
     ///
     /// Returns a [`BuildError`] if the bucket sizes are empty, more than 64,
     /// zero, not strictly ascending, above the maximum buffer size, or too
-    /// large to allocate; if the memory budget is zero or above 2^63 - 1; if
-    /// the idle-trim interval is zero; or if the idle-trim thread cannot be
-    /// started.
+    /// large to allocate; if a bucket would keep more than
+    /// [`MAX_IDLE_PER_BUCKET`] idle buffers; if the memory budget is zero or
+    /// above 2^63 - 1; if the idle-trim interval is zero; or if the idle-trim
+    /// thread cannot be started.
     ///
     /// # Examples
     ///
@@ -345,16 +357,24 @@ impl BufferPoolBuilder {
         {
             return Err(BuildError::ZeroTrimInterval);
         }
+        let max_idle =
+            |size: usize| (self.retained_bytes_per_bucket / size).min(self.max_idle_per_bucket);
+        // The smallest bucket keeps the most.
+        if max_idle(sizes[0]) > MAX_IDLE_PER_BUCKET {
+            return Err(BuildError::TooManyIdle {
+                bucket: sizes[0],
+                count: max_idle(sizes[0]),
+                max: MAX_IDLE_PER_BUCKET,
+            });
+        }
         let buckets = sizes
             .iter()
             .map(|&size| {
-                let max_idle =
-                    (self.retained_bytes_per_bucket / size).min(self.max_idle_per_bucket);
                 let local_cap = match self.thread_cache_bytes {
                     0 => 0,
                     bytes => (bytes / size).clamp(1, MAX_THREAD_CACHE_BUFFERS),
                 };
-                Bucket::new(size, max_idle, local_cap)
+                Bucket::new(size, max_idle(size), local_cap)
             })
             .collect();
         let budget = self

@@ -59,7 +59,7 @@ const BUDGET_SERIES: &[Series<BudgetStats>] = &[
     Series::gauge("buffer_budget_peak_in_use_bytes", Unit::Bytes, "The most bytes of the budget ever in use at once.", |b| b.peak_in_use),
     Series::gauge("buffer_budget_waiting", Unit::Count, "Callers waiting for the budget now.", |b| b.waiting),
     Series::counter("buffer_budget_waits_total", Unit::Count, "Gets that had to wait for the budget.", |b| b.waits_total),
-    Series::counter("buffer_budget_wait_microseconds_total", Unit::Microseconds, "Time spent waiting for the budget, summed over waiters.", |b| b.wait_time_total.as_micros().min(u128::from(u64::MAX)) as u64),
+    Series::seconds("buffer_budget_wait_seconds", "Time spent waiting for the budget, summed over waiters (only grows).", |b| b.wait_time_total.as_nanos().min(u128::from(u64::MAX)) as u64),
     Series::counter("buffer_budget_exhausted_total", Unit::Count, "Gets that found the budget spent.", |b| b.exhausted_total),
     Series::counter("buffer_budget_timeouts_total", Unit::Count, "Waits that ended in a timeout.", |b| b.timeouts_total),
     Series::counter("buffer_budget_cancelled_total", Unit::Count, "Async waits cancelled by dropping their future.", |b| b.cancelled_total),
@@ -80,6 +80,11 @@ struct Series<S> {
 enum Kind {
     Counter,
     Gauge,
+    /// A gauge in seconds from a value in nanoseconds. A total of time is one,
+    /// not a counter, because the `metrics` facade's counters hold integers,
+    /// and whole seconds would hide millisecond waits; Prometheus's base unit
+    /// is seconds, and its `rate()` treats any series alike.
+    Seconds,
 }
 
 impl<S> Series<S> {
@@ -113,10 +118,21 @@ impl<S> Series<S> {
         }
     }
 
+    /// A [`Kind::Seconds`] series; `value` gives nanoseconds.
+    const fn seconds(suffix: &'static str, help: &'static str, value: fn(&S) -> u64) -> Self {
+        Self {
+            suffix,
+            kind: Kind::Seconds,
+            unit: Unit::Seconds,
+            help,
+            value,
+        }
+    }
+
     fn describe(&self, name: String) {
         match self.kind {
             Kind::Counter => metrics::describe_counter!(name, self.unit, self.help),
-            Kind::Gauge => metrics::describe_gauge!(name, self.unit, self.help),
+            Kind::Gauge | Kind::Seconds => metrics::describe_gauge!(name, self.unit, self.help),
         }
     }
 
@@ -128,6 +144,7 @@ impl<S> Series<S> {
         match self.kind {
             Kind::Counter => Handle::Counter(metrics::counter!(name, labels)),
             Kind::Gauge => Handle::Gauge(metrics::gauge!(name, labels)),
+            Kind::Seconds => Handle::Seconds(metrics::gauge!(name, labels)),
         }
     }
 }
@@ -136,6 +153,8 @@ impl<S> Series<S> {
 enum Handle {
     Counter(Counter),
     Gauge(Gauge),
+    /// Set in seconds from nanoseconds.
+    Seconds(Gauge),
 }
 
 impl Handle {
@@ -145,6 +164,7 @@ impl Handle {
             // Counters in the snapshot only grow, so `absolute` keeps them monotonic.
             Handle::Counter(counter) => counter.absolute(value),
             Handle::Gauge(gauge) => gauge.set(value as f64),
+            Handle::Seconds(gauge) => gauge.set(value as f64 / 1e9),
         }
     }
 }

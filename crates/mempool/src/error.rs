@@ -142,6 +142,21 @@ pub enum BuildError {
         /// The offending size.
         size: usize,
     },
+    /// A bucket would keep more idle buffers than
+    /// [`MAX_IDLE_PER_BUCKET`](crate::MAX_IDLE_PER_BUCKET).
+    #[error(
+        "bucket size {bucket} would keep {count} idle buffers, above the most supported, {max} \
+         (lower max_idle_per_bucket or retained_bytes_per_bucket)"
+    )]
+    TooManyIdle {
+        /// The bucket size that keeps the most (the smallest).
+        bucket: usize,
+        /// The idle buffers it would keep: `retained_bytes_per_bucket / bucket`,
+        /// at most `max_idle_per_bucket`.
+        count: usize,
+        /// The most supported.
+        max: usize,
+    },
     /// A memory budget of zero bytes, which no get could ever fit.
     #[error("a memory budget must be at least 1 byte")]
     ZeroBudget,

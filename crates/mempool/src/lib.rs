@@ -185,7 +185,7 @@ mod reporter;
 pub use budget::{BudgetEvent, BudgetStats, WaitOutcome};
 pub use builder::{
     BufferPoolBuilder, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_IDLE_PER_BUCKET,
-    DEFAULT_RETAINED_BYTES_PER_BUCKET, DEFAULT_THREAD_CACHE_BYTES,
+    DEFAULT_RETAINED_BYTES_PER_BUCKET, DEFAULT_THREAD_CACHE_BYTES, MAX_IDLE_PER_BUCKET,
 };
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]

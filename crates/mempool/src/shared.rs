@@ -41,7 +41,7 @@ use crate::counters::{Counters, Totals};
 use crate::error::PoolError;
 use crate::size_class::SizeClasses;
 use crate::stats::PoolStats;
-use crate::sync::{Arc, AtomicU64, Mutex, MutexGuard, PoisonError, Relaxed};
+use crate::sync::{Arc, AtomicU64, Mutex, MutexGuard, PoisonError, Relaxed, StdAtomicU64};
 
 /// The state of a pool, shared with the thread caches.
 #[derive(Debug)]
@@ -69,7 +69,7 @@ pub(crate) struct Shared {
 impl Shared {
     /// A pool's core over `buckets` (ascending sizes, checked by the builder).
     pub(crate) fn new(buckets: Vec<Bucket>, max_buffer_size: usize, zero_on_drop: bool) -> Self {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        static NEXT_ID: StdAtomicU64 = StdAtomicU64::new(0);
         Self {
             id: NEXT_ID.fetch_add(1, Relaxed),
             classes: SizeClasses::new(buckets.iter().map(|bucket| bucket.size).collect()),

@@ -703,6 +703,56 @@ fn dropping_a_pool_stops_its_idle_trim_thread_at_once() {
     assert!(start.elapsed() < Duration::from_secs(2));
 }
 
+/// An interval that `Instant` cannot represent means "never": the trim
+/// thread sleeps until the pool drops. (It used to take "now" as its
+/// deadline, spin, and trim the pool at every turn.)
+#[test]
+fn an_unrepresentable_idle_trim_interval_never_trims() {
+    let pool = BufferPool::builder()
+        .bucket_sizes([4096])
+        .thread_cache_bytes(0)
+        .idle_trim(Duration::MAX, 0)
+        .build()
+        .unwrap();
+    drop(pool.get(10)); // kept in the shared bucket: above the floor, idle
+    thread::sleep(Duration::from_millis(300));
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.trimmed, stats.bytes_retained),
+        (0, 4096),
+        "{stats:?}"
+    );
+}
+
+/// A blocking get whose hook panics leaves the queue, and is not counted as
+/// a cancelled async wait (`cancelled_total` is async-only).
+#[test]
+fn a_blocking_get_whose_hook_panics_is_not_a_cancellation() {
+    let pool = BufferPool::builder()
+        .bucket_sizes([64])
+        .memory_budget(64)
+        .on_budget_event(|event| {
+            if let BudgetEvent::Exhausted { .. } = event {
+                panic!("hook");
+            }
+        })
+        .build()
+        .unwrap();
+    let held = pool.get(64);
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        drop(pool.get_timeout(64, Duration::from_secs(60)));
+    }));
+    assert!(panicked.is_err());
+    let budget = pool.stats().budget.unwrap();
+    assert_eq!(
+        (budget.cancelled_total, budget.waiting, budget.waits_total),
+        (0, 0, 1),
+        "{budget:?}"
+    );
+    drop(held);
+    assert_eq!(pool.stats().budget.unwrap().available, 64);
+}
+
 /// A buffer with its owner and sequence number, to be checked before drop.
 struct Tagged<'p> {
     owner: usize,

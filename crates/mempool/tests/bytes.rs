@@ -307,6 +307,57 @@ fn the_last_clone_on_any_thread_returns_the_buffer_zeroed() {
     assert_eq!(pool.stats().hits, 1);
 }
 
+/// The KAFKA-19012 regression: a frozen buffer is "sent" (held by a network
+/// thread) while the scope that filled it ends. Until the network thread
+/// drops it, no get of that bucket, on either thread, from a thread cache or
+/// the shared queue, sees its bytes; after the drop it comes back zeroed.
+#[test]
+fn a_sent_frozen_buffer_is_never_handed_out_while_in_flight() {
+    const SENT: u8 = 0x5E;
+    let pool = leaked_pool();
+    let (send, in_flight) = mpsc::sync_channel::<Bytes>(1);
+    let (release, released) = mpsc::channel::<()>();
+    /// Gets that each hold a few buffers at once, so that the thread caches
+    /// spill to and refill from the shared queue; none may hold the pattern.
+    fn churn(pool: &'static BufferPool, address: usize) {
+        for round in 0..200 {
+            let held: Vec<_> = (0..1 + round % 20).map(|_| pool.get(500)).collect();
+            for buf in &held {
+                assert_ne!(buf.as_ptr() as usize, address, "handed out while in flight");
+                assert!(buf.iter().all(|&b| b != SENT), "saw the sent bytes");
+            }
+        }
+    }
+    let address = {
+        let mut buf = pool.get(512);
+        buf.fill(SENT);
+        let address = buf.as_ptr() as usize;
+        send.send(buf.freeze()).unwrap();
+        address
+    }; // the owner's scope ends; the network thread still holds the bytes
+    let network = thread::spawn(move || {
+        let bytes = in_flight.recv().unwrap();
+        churn(pool, address);
+        released.recv().unwrap();
+        assert!(
+            bytes.iter().all(|&b| b == SENT),
+            "the bytes changed in flight"
+        );
+        drop(bytes);
+    });
+    churn(pool, address);
+    release.send(()).unwrap();
+    network.join().unwrap();
+    // Sent and dropped: back in the pool, zeroed.
+    assert_eq!(pool.stats().in_use, 0);
+    let later: Vec<_> = (0..64).map(|_| pool.get(512)).collect();
+    assert!(later.iter().all(|buf| buf.iter().all(|&b| b == 0)));
+    assert!(
+        later.iter().any(|buf| buf.as_ptr() as usize == address),
+        "the sent buffer came back"
+    );
+}
+
 /// Many frozen buffers dropped on other threads all come back: the counters
 /// balance exactly.
 #[test]

@@ -123,12 +123,14 @@ fn the_global_pool_reports_the_callers_line() {
     let buf = mempool::get_buffer(10);
     let line = line!() - 1;
     let fallible = mempool::try_get_buffer(10).unwrap();
+    let empty = mempool::get_empty_buffer(10);
+    let fallible_empty = mempool::try_get_empty_buffer(10).unwrap();
     let leaks = mempool::global().leaks(Duration::ZERO);
     let mut lines: Vec<u32> = leaks.iter().map(|leak| leak.location.line()).collect();
     lines.sort_unstable();
-    assert_eq!(lines, [line, line + 2]);
+    assert_eq!(lines, [line, line + 2, line + 3, line + 4]);
     assert!(leaks.iter().all(|leak| leak.location.file() == file!()));
-    drop((buf, fallible));
+    drop((buf, fallible, empty, fallible_empty));
     assert!(mempool::global().leaks(Duration::ZERO).is_empty());
 }
 
@@ -200,6 +202,44 @@ fn churning_threads_give_no_false_report() {
     assert_eq!(stats.gets, (THREADS * ROUNDS + 2) as u64);
     assert_eq!(stats.in_use, 1);
     drop(ManuallyDrop::into_inner(forgotten));
+}
+
+/// Every public get of a pool is `#[track_caller]`: its leak report names
+/// the line of the call, in this file, not a line of the crate.
+#[test]
+fn every_public_get_reports_its_callers_line() {
+    let pool = tracking_pool();
+    let mut held = Vec::new();
+    let mut take = |buf, line: u32| held.push((buf, line));
+    let second = Duration::from_secs(1);
+    take(pool.get(10), line!());
+    take(pool.try_get(10).unwrap(), line!());
+    take(pool.get_timeout(10, second).unwrap(), line!());
+    take(pool.get_empty(10), line!());
+    take(pool.try_get_empty(10).unwrap(), line!());
+    #[cfg(feature = "async")]
+    {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut future = std::pin::pin!(pool.get_async(10));
+        let line = line!() - 1;
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(buf) => take(buf.unwrap(), line),
+            std::task::Poll::Pending => panic!("no budget: ready at once"),
+        }
+    }
+    let mut lines: Vec<u32> = pool
+        .leaks(Duration::ZERO)
+        .iter()
+        .inspect(|report| assert_eq!(report.location.file(), file!(), "{report}"))
+        .map(|report| report.location.line())
+        .collect();
+    lines.sort_unstable();
+    let mut expected: Vec<u32> = held.iter().map(|(_, line)| *line).collect();
+    expected.sort_unstable();
+    assert_eq!(lines, expected);
+    drop(held);
+    assert!(pool.leaks(Duration::ZERO).is_empty());
 }
 
 #[test]

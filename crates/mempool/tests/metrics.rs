@@ -56,6 +56,8 @@ fn render_key(key: &Key) -> String {
 /// One series as the recorder saw it.
 struct Seen {
     value: u64,
+    /// The value before truncation (gauges in seconds need it).
+    exact: f64,
     unit: Option<Unit>,
     help: Option<String>,
 }
@@ -71,14 +73,22 @@ impl TestRecorder {
     fn look(&self) -> BTreeMap<String, Seen> {
         let mut seen = BTreeMap::new();
         for (key, unit, help, value) in self.snapshotter.snapshot().into_vec() {
-            let value = match value {
-                DebugValue::Counter(value) => value,
-                DebugValue::Gauge(value) => value.into_inner() as u64,
+            let (value, exact) = match value {
+                DebugValue::Counter(value) => (value, value as f64),
+                DebugValue::Gauge(value) => (value.into_inner() as u64, value.into_inner()),
                 DebugValue::Histogram(_) => panic!("the collector has no histogram"),
             };
             let series = render_key(key.key());
             let help = help.map(|help| help.into_owned());
-            let old = seen.insert(series.clone(), Seen { value, unit, help });
+            let old = seen.insert(
+                series.clone(),
+                Seen {
+                    value,
+                    exact,
+                    unit,
+                    help,
+                },
+            );
             assert!(old.is_none(), "{series} registered as two kinds");
         }
         seen
@@ -381,7 +391,11 @@ fn budgeted_pools_publish_the_budget_series() {
         assert_eq!(published[series], value, "{series}");
     }
     assert!(published["takhin_mempool_buffer_budget_exhausted_total"] >= 1);
-    assert!(published["takhin_mempool_buffer_budget_wait_microseconds_total"] >= 20_000);
+    // In seconds, the base unit, and not truncated to whole seconds.
+    collector.publish_pool(&pool);
+    let wait = &recorder.look()["takhin_mempool_buffer_budget_wait_seconds"];
+    assert!(wait.exact >= 0.020 && wait.exact < 60.0, "{}", wait.exact);
+    assert_eq!(wait.unit, Some(Unit::Seconds));
     drop(held);
     pool.close();
     collector.publish_pool(&pool);

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use mempool::{BufferPool, DEFAULT_BUCKET_SIZES, PoolError};
+use mempool::{BufferPool, BuildError, DEFAULT_BUCKET_SIZES, MAX_IDLE_PER_BUCKET, PoolError};
 use mempool_test_support::assert_identities_at_rest as assert_identities;
 
 // --- smoke: the Go seed's tests -------------------------------------------------
@@ -484,4 +484,38 @@ fn gets_and_drops_during_thread_teardown_take_the_shared_path() {
     assert_identities(&stats);
     let buf = pool.get(100);
     assert!(buf.iter().all(|&b| b == 0));
+}
+
+/// An idle bound no queue can hold is a `BuildError`, not an abort (it used
+/// to die allocating an 864 PB queue); the largest supported bound builds.
+#[test]
+fn an_absurd_idle_bound_is_a_build_error() {
+    for count in [usize::MAX, 1 << 22, MAX_IDLE_PER_BUCKET + 1] {
+        let error = BufferPool::builder()
+            .retained_bytes_per_bucket(usize::MAX)
+            .max_idle_per_bucket(count)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            error,
+            BuildError::TooManyIdle {
+                bucket: 512,
+                count: count.min(usize::MAX / 512),
+                max: MAX_IDLE_PER_BUCKET
+            }
+        );
+        assert!(error.to_string().contains("max_idle_per_bucket"), "{error}");
+    }
+    // Without a count cap, the default 32 MiB per bucket is 65,536 of 512 B.
+    let pool = BufferPool::builder()
+        .max_idle_per_bucket(usize::MAX)
+        .build()
+        .unwrap();
+    assert_eq!(pool.stats().buckets[0].max_idle, MAX_IDLE_PER_BUCKET);
+    let pool = BufferPool::builder()
+        .retained_bytes_per_bucket(usize::MAX)
+        .max_idle_per_bucket(MAX_IDLE_PER_BUCKET)
+        .build()
+        .unwrap();
+    assert_eq!(pool.stats().buckets[8].max_idle, MAX_IDLE_PER_BUCKET);
 }

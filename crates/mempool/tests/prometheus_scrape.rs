@@ -258,6 +258,23 @@ fn scrape_of_the_real_exporter_shows_exact_pool_figures() {
     assert_eq!(parse(&exporter.render()).samples, again.samples);
 
     promtool_check_metrics(&text);
+
+    // A budgeted pool's series pass the lint too: its wait total is in
+    // seconds, the base unit.
+    let budgeted = BufferPool::builder().memory_budget(4096).build().unwrap();
+    let budget_collector = MetricsCollector::with_prefix(&budgeted, "takhin_budgeted").unwrap();
+    let held = budgeted.get(4096);
+    assert!(budgeted.try_get(1).is_err());
+    budget_collector.publish_pool(&budgeted);
+    let text = scrape(addr);
+    promtool_check_metrics(&text);
+    let samples = parse(&text).samples;
+    assert_eq!(
+        samples["takhin_budgeted_buffer_budget_in_use_bytes"],
+        4096.0
+    );
+    assert_eq!(samples["takhin_budgeted_buffer_budget_wait_seconds"], 0.0);
+    drop(held);
 }
 
 /// Checks `docs/alerts.yml` and runs its unit tests `docs/alerts.test.yml`.

@@ -16,8 +16,15 @@ const SLOW: u64 = 1 << 63;
 pub(super) struct FastWord {
     /// The free bytes, plus the `SLOW` flag in the top bit. Relaxed: it
     /// counts bytes and guards no memory (buffers travel through the pool's
-    /// queues), and a single word's modification order is all the protocol
-    /// needs.
+    /// queues). The protocol needs two orders: this word's modification
+    /// order, which every CAS and `fetch_or` reads the latest of, and the
+    /// budget mutex's happens-before, which puts one holder's `unlock` store
+    /// (made before it releases the mutex) ahead of the next holder's `lock`
+    /// `fetch_or` (made after it acquires the mutex) in that order. Without
+    /// the second, the store could land after the next `fetch_or`, clear its
+    /// `SLOW` and reopen the fast path while the count is owned.
+    /// `tests/loom_budget.rs` checks both: it fails when the store is moved
+    /// past the mutex release, or the `SLOW` test is dropped from the CAS.
     word: CachePadded<AtomicU64>,
     /// The fewest free bytes reached on the fast path (the peak in use); the
     /// lock-side peak is kept under the lock.

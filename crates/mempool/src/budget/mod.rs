@@ -22,7 +22,11 @@
 //! both paths update the same word, a refund can never slip past a waiter
 //! that is about to queue (no lost wake-up): either the refund's CAS lands
 //! before the waiter's lock sets `SLOW`, and the waiter sees the bytes, or
-//! it fails and the refund takes the lock and grants them.
+//! it fails and the refund takes the lock and grants them. This also needs
+//! the mutex's happens-before: [`Locked`] writes the count back before it
+//! releases the mutex, and the next holder sets `SLOW` after acquiring it, so
+//! the write-back can never land after (and undo) the next holder's `SLOW`.
+//! `tests/loom_budget.rs` model-checks both halves.
 //!
 //! The lock is held only for a few integer updates and queue edits: user
 //! callbacks (hooks, wakers) always run after it is released.
@@ -88,7 +92,8 @@ impl Drop for Locked<'_> {
     fn drop(&mut self) {
         let state = &*self.state;
         debug_assert!(state.available <= self.budget.limit);
-        // Written before the mutex unlocks (fields drop after this body).
+        // Written before the mutex unlocks (fields drop after this body):
+        // the unlock's release orders it before the next holder's `fetch_or`.
         self.budget
             .fast
             .unlock(state.available, state.waiting > 0 || state.closed);
@@ -228,11 +233,13 @@ impl Budget {
         };
         let id = state.next_id;
         state.next_id += 1;
+        let wake = wake();
+        let asynchronous = matches!(wake, Wake::Task(_));
         state.queue.push_back(Entry {
             id,
             bytes,
             status: Status::Waiting,
-            wake: Some(wake()),
+            wake: Some(wake),
         });
         state.waiting += 1;
         state.waits_total += 1;
@@ -240,18 +247,21 @@ impl Budget {
         let available = state.available;
         drop(state);
         // Built before the hook runs, so that a panicking hook drops it and
-        // leaves the queue.
-        let waiter = Waiter {
+        // leaves the queue; that is no cancellation, whatever the waiter.
+        let mut waiter = Waiter {
             budget: self,
             id,
             bytes,
             since: Instant::now(),
             done: false,
+            counts_cancel: false,
         };
         self.emit(BudgetEvent::Exhausted {
             requested: bytes,
             available,
         });
+        // From here a drop before completion is an async get's future dropped.
+        waiter.counts_cancel = asynchronous;
         Ok(Admission::Queued(waiter))
     }
 

@@ -87,6 +87,9 @@ pub(crate) struct Waiter<'a> {
     pub(super) bytes: u64,
     pub(super) since: Instant,
     pub(super) done: bool,
+    /// Whether a drop before completion counts in `cancelled_total`: only an
+    /// async waiter, once its future holds it.
+    pub(super) counts_cancel: bool,
 }
 
 impl State {
@@ -248,7 +251,9 @@ impl Drop for Waiter<'_> {
                 Status::Closed => {}
             }
         }
-        state.cancelled_total += 1;
+        if self.counts_cancel {
+            state.cancelled_total += 1;
+        }
         self.finish(&mut state);
         budget.grant_and_unlock(state);
     }
