@@ -1,55 +1,496 @@
-//! APIs the broker does not serve (groups, transactions, SASL, admin) whose
-//! response has a top-level error code: answered with UNSUPPORTED_VERSION
-//! at the requested version, so a client that sends one without checking
-//! ApiVersions gets the protocol's error instead of a closed connection.
+//! Requests the broker does not serve, but `kafka-protocol` decodes: an
+//! unserved API, or a served one at a version outside [`SUPPORTED_APIS`].
+//! Each gets its response at the requested version with UNSUPPORTED_VERSION
+//! where the schema has a place for it: the top-level error code if there is
+//! one at that version, else the code of every topic, partition, group or
+//! resource the request named, echoed back. OffsetFetch is the exception:
+//! it answers "no committed offset" (offset -1, no error), as Kafka does for
+//! a group that never committed, so a consumer falls back to its
+//! `auto.offset.reset`.
+//!
+//! [`SUPPORTED_APIS`]: super::SUPPORTED_APIS
 
+use bytes::Bytes;
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::{
-    AddOffsetsToTxnResponse, ApiKey, DescribeClusterResponse, EndTxnResponse, HeartbeatResponse,
-    JoinGroupResponse, LeaveGroupResponse, ListGroupsResponse, SaslAuthenticateResponse,
-    SaslHandshakeResponse, SyncGroupResponse,
-};
+use kafka_protocol::messages::{self as m, ApiKey};
+use kafka_protocol::protocol::StrBytes;
 
-use super::{Reply, encoded};
+use super::{Reply, decode, encoded};
 use crate::server::State;
 use crate::wire::ResponseWriter;
 
-/// The error answer for `key`, or `None` if its response has no top-level
-/// error code (the connection then closes, as Kafka closes it).
+const UNSUPPORTED: i16 = ResponseError::UnsupportedVersion.code();
+
+/// Answers a decodable request that is not served: the error response
+/// above, `Close` for a body that does not decode or a response that has no
+/// place for an error at this version.
 pub(super) fn answer(
     state: &State,
     key: ApiKey,
     version: i16,
+    mut body: Bytes,
     correlation_id: i32,
     writer: &mut ResponseWriter,
-) -> Option<Reply> {
-    let code = ResponseError::UnsupportedVersion.code();
+) -> Reply {
     let header_version = key.response_header_version(version);
-    macro_rules! error {
-        ($response:ty) => {
+    // Decodes the request (the body must decode, and only the body), or closes.
+    macro_rules! request {
+        ($request:ty) => {
+            match decode::<$request>(&mut body, version) {
+                Some(request) => request,
+                None => return Reply::Close("malformed request body"),
+            }
+        };
+    }
+    // Answers `$response`, counting `$code`.
+    macro_rules! reply {
+        ($code:expr, $response:expr) => {{
+            if $code != 0 {
+                state.metrics.error(key as i16, $code);
+            }
             encoded(
                 writer,
                 correlation_id,
                 header_version,
-                &<$response>::default().with_error_code(code),
+                &$response,
                 version,
                 Vec::new(),
             )
-        };
+        }};
     }
-    let reply = match key {
-        ApiKey::JoinGroup => error!(JoinGroupResponse),
-        ApiKey::Heartbeat => error!(HeartbeatResponse),
-        ApiKey::LeaveGroup => error!(LeaveGroupResponse),
-        ApiKey::SyncGroup => error!(SyncGroupResponse),
-        ApiKey::ListGroups => error!(ListGroupsResponse),
-        ApiKey::SaslHandshake => error!(SaslHandshakeResponse),
-        ApiKey::SaslAuthenticate => error!(SaslAuthenticateResponse),
-        ApiKey::AddOffsetsToTxn => error!(AddOffsetsToTxnResponse),
-        ApiKey::EndTxn => error!(EndTxnResponse),
-        ApiKey::DescribeCluster => error!(DescribeClusterResponse),
-        _ => return None,
+    // The response's top-level error code, the request decoded first.
+    macro_rules! top_level {
+        ($request:ty, $response:ty) => {{
+            let _: $request = request!($request);
+            reply!(
+                UNSUPPORTED,
+                <$response>::default().with_error_code(UNSUPPORTED)
+            )
+        }};
+    }
+    // The error in what `$echo` makes of the decoded request.
+    macro_rules! echoed {
+        ($request:ty, $echo:expr) => {{
+            let request = request!($request);
+            reply!(UNSUPPORTED, $echo(request))
+        }};
+    }
+    use ApiKey as K;
+    match key {
+        // Served APIs at versions outside the table.
+        K::Produce => {
+            let request = request!(m::ProduceRequest);
+            if request.acks == 0 {
+                // The client reads no answer; Kafka closes to signal the error.
+                return Reply::Close("produce with acks=0 at an unserved version");
+            }
+            reply!(UNSUPPORTED, produce(request))
+        }
+        K::Fetch if version >= 7 => top_level!(m::FetchRequest, m::FetchResponse),
+        K::ListOffsets => echoed!(m::ListOffsetsRequest, list_offsets),
+        K::Metadata if version >= 13 => top_level!(m::MetadataRequest, m::MetadataResponse),
+        K::Metadata => {
+            let request = request!(m::MetadataRequest);
+            match request.topics {
+                Some(topics) if !topics.is_empty() => reply!(UNSUPPORTED, metadata(topics)),
+                // All topics, or none: no place for the error.
+                _ => Reply::Close("unsupported version, no error field"),
+            }
+        }
+        K::FindCoordinator => echoed!(m::FindCoordinatorRequest, coordinators),
+        K::InitProducerId => top_level!(m::InitProducerIdRequest, m::InitProducerIdResponse),
+
+        // Unserved APIs whose errors are per topic, partition, group or
+        // resource.
+        K::OffsetFetch => {
+            let request = request!(m::OffsetFetchRequest);
+            reply!(0, no_committed_offsets(request))
+        }
+        K::OffsetCommit => echoed!(m::OffsetCommitRequest, offset_commit),
+        K::TxnOffsetCommit => echoed!(m::TxnOffsetCommitRequest, txn_offset_commit),
+        K::DescribeGroups => echoed!(m::DescribeGroupsRequest, describe_groups),
+        K::DeleteGroups => echoed!(m::DeleteGroupsRequest, delete_groups),
+        K::CreateTopics => echoed!(m::CreateTopicsRequest, create_topics),
+        K::DeleteTopics => echoed!(m::DeleteTopicsRequest, delete_topics),
+        K::CreatePartitions => echoed!(m::CreatePartitionsRequest, create_partitions),
+        K::DeleteRecords => echoed!(m::DeleteRecordsRequest, delete_records),
+        K::OffsetForLeaderEpoch => echoed!(m::OffsetForLeaderEpochRequest, leader_epochs),
+        K::DescribeConfigs => echoed!(m::DescribeConfigsRequest, describe_configs),
+        K::AlterConfigs => echoed!(m::AlterConfigsRequest, alter_configs),
+        K::IncrementalAlterConfigs => {
+            echoed!(m::IncrementalAlterConfigsRequest, incremental_alter_configs)
+        }
+
+        // Unserved APIs with a top-level error code (at this version).
+        K::AddPartitionsToTxn if version >= 4 => {
+            top_level!(m::AddPartitionsToTxnRequest, m::AddPartitionsToTxnResponse)
+        }
+        K::DescribeLogDirs if version >= 3 => {
+            top_level!(m::DescribeLogDirsRequest, m::DescribeLogDirsResponse)
+        }
+        K::ElectLeaders if version >= 1 => {
+            top_level!(m::ElectLeadersRequest, m::ElectLeadersResponse)
+        }
+        K::JoinGroup => top_level!(m::JoinGroupRequest, m::JoinGroupResponse),
+        K::Heartbeat => top_level!(m::HeartbeatRequest, m::HeartbeatResponse),
+        K::LeaveGroup => top_level!(m::LeaveGroupRequest, m::LeaveGroupResponse),
+        K::SyncGroup => top_level!(m::SyncGroupRequest, m::SyncGroupResponse),
+        K::ListGroups => top_level!(m::ListGroupsRequest, m::ListGroupsResponse),
+        K::SaslHandshake => top_level!(m::SaslHandshakeRequest, m::SaslHandshakeResponse),
+        K::SaslAuthenticate => {
+            top_level!(m::SaslAuthenticateRequest, m::SaslAuthenticateResponse)
+        }
+        K::AddOffsetsToTxn => top_level!(m::AddOffsetsToTxnRequest, m::AddOffsetsToTxnResponse),
+        K::EndTxn => top_level!(m::EndTxnRequest, m::EndTxnResponse),
+        K::DescribeAcls => top_level!(m::DescribeAclsRequest, m::DescribeAclsResponse),
+        K::CreateDelegationToken => top_level!(
+            m::CreateDelegationTokenRequest,
+            m::CreateDelegationTokenResponse
+        ),
+        K::RenewDelegationToken => top_level!(
+            m::RenewDelegationTokenRequest,
+            m::RenewDelegationTokenResponse
+        ),
+        K::ExpireDelegationToken => top_level!(
+            m::ExpireDelegationTokenRequest,
+            m::ExpireDelegationTokenResponse
+        ),
+        K::DescribeDelegationToken => top_level!(
+            m::DescribeDelegationTokenRequest,
+            m::DescribeDelegationTokenResponse
+        ),
+        K::AlterPartitionReassignments => top_level!(
+            m::AlterPartitionReassignmentsRequest,
+            m::AlterPartitionReassignmentsResponse
+        ),
+        K::ListPartitionReassignments => top_level!(
+            m::ListPartitionReassignmentsRequest,
+            m::ListPartitionReassignmentsResponse
+        ),
+        K::OffsetDelete => top_level!(m::OffsetDeleteRequest, m::OffsetDeleteResponse),
+        K::DescribeClientQuotas => top_level!(
+            m::DescribeClientQuotasRequest,
+            m::DescribeClientQuotasResponse
+        ),
+        K::DescribeUserScramCredentials => top_level!(
+            m::DescribeUserScramCredentialsRequest,
+            m::DescribeUserScramCredentialsResponse
+        ),
+        K::Vote => top_level!(m::VoteRequest, m::VoteResponse),
+        K::BeginQuorumEpoch => {
+            top_level!(m::BeginQuorumEpochRequest, m::BeginQuorumEpochResponse)
+        }
+        K::EndQuorumEpoch => top_level!(m::EndQuorumEpochRequest, m::EndQuorumEpochResponse),
+        K::DescribeQuorum => top_level!(m::DescribeQuorumRequest, m::DescribeQuorumResponse),
+        K::AlterPartition => top_level!(m::AlterPartitionRequest, m::AlterPartitionResponse),
+        K::UpdateFeatures => top_level!(m::UpdateFeaturesRequest, m::UpdateFeaturesResponse),
+        K::Envelope => top_level!(m::EnvelopeRequest, m::EnvelopeResponse),
+        K::FetchSnapshot => top_level!(m::FetchSnapshotRequest, m::FetchSnapshotResponse),
+        K::DescribeCluster => top_level!(m::DescribeClusterRequest, m::DescribeClusterResponse),
+        K::BrokerRegistration => {
+            top_level!(m::BrokerRegistrationRequest, m::BrokerRegistrationResponse)
+        }
+        K::BrokerHeartbeat => top_level!(m::BrokerHeartbeatRequest, m::BrokerHeartbeatResponse),
+        K::UnregisterBroker => {
+            top_level!(m::UnregisterBrokerRequest, m::UnregisterBrokerResponse)
+        }
+        K::ListTransactions => {
+            top_level!(m::ListTransactionsRequest, m::ListTransactionsResponse)
+        }
+        K::AllocateProducerIds => {
+            top_level!(
+                m::AllocateProducerIdsRequest,
+                m::AllocateProducerIdsResponse
+            )
+        }
+        K::ConsumerGroupHeartbeat => top_level!(
+            m::ConsumerGroupHeartbeatRequest,
+            m::ConsumerGroupHeartbeatResponse
+        ),
+        K::ControllerRegistration => top_level!(
+            m::ControllerRegistrationRequest,
+            m::ControllerRegistrationResponse
+        ),
+        K::GetTelemetrySubscriptions => top_level!(
+            m::GetTelemetrySubscriptionsRequest,
+            m::GetTelemetrySubscriptionsResponse
+        ),
+        K::PushTelemetry => top_level!(m::PushTelemetryRequest, m::PushTelemetryResponse),
+        K::AssignReplicasToDirs => top_level!(
+            m::AssignReplicasToDirsRequest,
+            m::AssignReplicasToDirsResponse
+        ),
+        K::ListConfigResources => {
+            top_level!(
+                m::ListConfigResourcesRequest,
+                m::ListConfigResourcesResponse
+            )
+        }
+        K::ShareGroupHeartbeat => {
+            top_level!(
+                m::ShareGroupHeartbeatRequest,
+                m::ShareGroupHeartbeatResponse
+            )
+        }
+        K::ShareFetch => top_level!(m::ShareFetchRequest, m::ShareFetchResponse),
+        K::ShareAcknowledge => {
+            top_level!(m::ShareAcknowledgeRequest, m::ShareAcknowledgeResponse)
+        }
+        K::AddRaftVoter => top_level!(m::AddRaftVoterRequest, m::AddRaftVoterResponse),
+        K::RemoveRaftVoter => top_level!(m::RemoveRaftVoterRequest, m::RemoveRaftVoterResponse),
+        K::UpdateRaftVoter => top_level!(m::UpdateRaftVoterRequest, m::UpdateRaftVoterResponse),
+        K::AlterShareGroupOffsets => top_level!(
+            m::AlterShareGroupOffsetsRequest,
+            m::AlterShareGroupOffsetsResponse
+        ),
+        K::DeleteShareGroupOffsets => top_level!(
+            m::DeleteShareGroupOffsetsRequest,
+            m::DeleteShareGroupOffsetsResponse
+        ),
+        // Not mapped yet (docs/broker.md lists them): closed, logged, counted.
+        _ => Reply::Close("unserved api without an error response here"),
+    }
+}
+
+fn produce(request: m::ProduceRequest) -> m::ProduceResponse {
+    use m::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+    let topics = request.topic_data.into_iter().map(|topic| {
+        let partitions = topic.partition_data.iter().map(|p| {
+            PartitionProduceResponse::default()
+                .with_index(p.index)
+                .with_error_code(UNSUPPORTED)
+                .with_base_offset(-1)
+        });
+        TopicProduceResponse::default()
+            .with_name(topic.name)
+            .with_topic_id(topic.topic_id)
+            .with_partition_responses(partitions.collect())
+    });
+    m::ProduceResponse::default().with_responses(topics.collect())
+}
+
+fn list_offsets(request: m::ListOffsetsRequest) -> m::ListOffsetsResponse {
+    use m::list_offsets_response::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse};
+    let topics = request.topics.into_iter().map(|topic| {
+        let partitions = topic.partitions.iter().map(|p| {
+            ListOffsetsPartitionResponse::default()
+                .with_partition_index(p.partition_index)
+                .with_error_code(UNSUPPORTED)
+        });
+        ListOffsetsTopicResponse::default()
+            .with_name(topic.name)
+            .with_partitions(partitions.collect())
+    });
+    m::ListOffsetsResponse::default().with_topics(topics.collect())
+}
+
+fn metadata(topics: Vec<m::metadata_request::MetadataRequestTopic>) -> m::MetadataResponse {
+    let topics = topics.into_iter().map(|topic| {
+        m::metadata_response::MetadataResponseTopic::default()
+            .with_name(topic.name)
+            .with_topic_id(topic.topic_id)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::MetadataResponse::default().with_topics(topics.collect())
+}
+
+fn coordinators(request: m::FindCoordinatorRequest) -> m::FindCoordinatorResponse {
+    let coordinators = request.coordinator_keys.into_iter().map(|key| {
+        m::find_coordinator_response::Coordinator::default()
+            .with_key(key)
+            .with_node_id(m::BrokerId(-1))
+            .with_port(-1)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::FindCoordinatorResponse::default().with_coordinators(coordinators.collect())
+}
+
+/// What Kafka answers for a group without committed offsets: offset -1,
+/// empty metadata, no error, for each partition asked about.
+fn no_committed_offsets(request: m::OffsetFetchRequest) -> m::OffsetFetchResponse {
+    use m::offset_fetch_response as r;
+    let topics = request.topics.unwrap_or_default().into_iter().map(|topic| {
+        let partitions = topic.partition_indexes.iter().map(|&index| {
+            r::OffsetFetchResponsePartition::default()
+                .with_partition_index(index)
+                .with_committed_offset(-1)
+                .with_committed_leader_epoch(-1)
+                .with_metadata(Some(StrBytes::default()))
+        });
+        r::OffsetFetchResponseTopic::default()
+            .with_name(topic.name)
+            .with_partitions(partitions.collect())
+    });
+    let groups = request.groups.into_iter().map(|group| {
+        let topics = group.topics.unwrap_or_default().into_iter().map(|topic| {
+            let partitions = topic.partition_indexes.iter().map(|&index| {
+                r::OffsetFetchResponsePartitions::default()
+                    .with_partition_index(index)
+                    .with_committed_offset(-1)
+                    .with_committed_leader_epoch(-1)
+                    .with_metadata(Some(StrBytes::default()))
+            });
+            r::OffsetFetchResponseTopics::default()
+                .with_name(topic.name)
+                .with_topic_id(topic.topic_id)
+                .with_partitions(partitions.collect())
+        });
+        r::OffsetFetchResponseGroup::default()
+            .with_group_id(group.group_id)
+            .with_topics(topics.collect())
+    });
+    m::OffsetFetchResponse::default()
+        .with_topics(topics.collect())
+        .with_groups(groups.collect())
+}
+
+fn offset_commit(request: m::OffsetCommitRequest) -> m::OffsetCommitResponse {
+    use m::offset_commit_response::{OffsetCommitResponsePartition, OffsetCommitResponseTopic};
+    let topics = request.topics.into_iter().map(|topic| {
+        let partitions = topic.partitions.iter().map(|p| {
+            OffsetCommitResponsePartition::default()
+                .with_partition_index(p.partition_index)
+                .with_error_code(UNSUPPORTED)
+        });
+        OffsetCommitResponseTopic::default()
+            .with_name(topic.name)
+            .with_topic_id(topic.topic_id)
+            .with_partitions(partitions.collect())
+    });
+    m::OffsetCommitResponse::default().with_topics(topics.collect())
+}
+
+fn txn_offset_commit(request: m::TxnOffsetCommitRequest) -> m::TxnOffsetCommitResponse {
+    use m::txn_offset_commit_response::{
+        TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
     };
-    state.metrics.error(key as i16, code);
-    Some(reply)
+    let topics = request.topics.into_iter().map(|topic| {
+        let partitions = topic.partitions.iter().map(|p| {
+            TxnOffsetCommitResponsePartition::default()
+                .with_partition_index(p.partition_index)
+                .with_error_code(UNSUPPORTED)
+        });
+        TxnOffsetCommitResponseTopic::default()
+            .with_name(topic.name)
+            .with_partitions(partitions.collect())
+    });
+    m::TxnOffsetCommitResponse::default().with_topics(topics.collect())
+}
+
+fn describe_groups(request: m::DescribeGroupsRequest) -> m::DescribeGroupsResponse {
+    let groups = request.groups.into_iter().map(|group| {
+        m::describe_groups_response::DescribedGroup::default()
+            .with_group_id(group)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::DescribeGroupsResponse::default().with_groups(groups.collect())
+}
+
+fn delete_groups(request: m::DeleteGroupsRequest) -> m::DeleteGroupsResponse {
+    let groups = request.groups_names.into_iter().map(|group| {
+        m::delete_groups_response::DeletableGroupResult::default()
+            .with_group_id(group)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::DeleteGroupsResponse::default().with_results(groups.collect())
+}
+
+fn create_topics(request: m::CreateTopicsRequest) -> m::CreateTopicsResponse {
+    let topics = request.topics.into_iter().map(|topic| {
+        m::create_topics_response::CreatableTopicResult::default()
+            .with_name(topic.name)
+            .with_error_code(UNSUPPORTED)
+            .with_num_partitions(-1)
+            .with_replication_factor(-1)
+    });
+    m::CreateTopicsResponse::default().with_topics(topics.collect())
+}
+
+fn delete_topics(request: m::DeleteTopicsRequest) -> m::DeleteTopicsResponse {
+    use m::delete_topics_response::DeletableTopicResult;
+    // v0-5 name the topics in `topic_names`, v6 in `topics`.
+    let by_name = request.topic_names.into_iter().map(|name| {
+        DeletableTopicResult::default()
+            .with_name(Some(name))
+            .with_error_code(UNSUPPORTED)
+    });
+    let by_state = request.topics.into_iter().map(|topic| {
+        DeletableTopicResult::default()
+            .with_name(topic.name)
+            .with_topic_id(topic.topic_id)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::DeleteTopicsResponse::default().with_responses(by_name.chain(by_state).collect())
+}
+
+fn create_partitions(request: m::CreatePartitionsRequest) -> m::CreatePartitionsResponse {
+    let topics = request.topics.into_iter().map(|topic| {
+        m::create_partitions_response::CreatePartitionsTopicResult::default()
+            .with_name(topic.name)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::CreatePartitionsResponse::default().with_results(topics.collect())
+}
+
+fn delete_records(request: m::DeleteRecordsRequest) -> m::DeleteRecordsResponse {
+    use m::delete_records_response::{DeleteRecordsPartitionResult, DeleteRecordsTopicResult};
+    let topics = request.topics.into_iter().map(|topic| {
+        let partitions = topic.partitions.iter().map(|p| {
+            DeleteRecordsPartitionResult::default()
+                .with_partition_index(p.partition_index)
+                .with_low_watermark(-1)
+                .with_error_code(UNSUPPORTED)
+        });
+        DeleteRecordsTopicResult::default()
+            .with_name(topic.name)
+            .with_partitions(partitions.collect())
+    });
+    m::DeleteRecordsResponse::default().with_topics(topics.collect())
+}
+
+fn leader_epochs(request: m::OffsetForLeaderEpochRequest) -> m::OffsetForLeaderEpochResponse {
+    use m::offset_for_leader_epoch_response::{EpochEndOffset, OffsetForLeaderTopicResult};
+    let topics = request.topics.into_iter().map(|topic| {
+        let partitions = topic.partitions.iter().map(|p| {
+            EpochEndOffset::default()
+                .with_partition(p.partition)
+                .with_error_code(UNSUPPORTED)
+        });
+        OffsetForLeaderTopicResult::default()
+            .with_topic(topic.topic)
+            .with_partitions(partitions.collect())
+    });
+    m::OffsetForLeaderEpochResponse::default().with_topics(topics.collect())
+}
+
+fn describe_configs(request: m::DescribeConfigsRequest) -> m::DescribeConfigsResponse {
+    let results = request.resources.into_iter().map(|resource| {
+        m::describe_configs_response::DescribeConfigsResult::default()
+            .with_resource_type(resource.resource_type)
+            .with_resource_name(resource.resource_name)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::DescribeConfigsResponse::default().with_results(results.collect())
+}
+
+fn alter_configs(request: m::AlterConfigsRequest) -> m::AlterConfigsResponse {
+    let results = request.resources.into_iter().map(|resource| {
+        m::alter_configs_response::AlterConfigsResourceResponse::default()
+            .with_resource_type(resource.resource_type)
+            .with_resource_name(resource.resource_name)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::AlterConfigsResponse::default().with_responses(results.collect())
+}
+
+fn incremental_alter_configs(
+    request: m::IncrementalAlterConfigsRequest,
+) -> m::IncrementalAlterConfigsResponse {
+    let results = request.resources.into_iter().map(|resource| {
+        m::incremental_alter_configs_response::AlterConfigsResourceResponse::default()
+            .with_resource_type(resource.resource_type)
+            .with_resource_name(resource.resource_name)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::IncrementalAlterConfigsResponse::default().with_responses(results.collect())
 }

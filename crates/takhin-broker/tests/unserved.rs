@@ -1,0 +1,333 @@
+//! Requests the broker does not serve but `kafka-protocol` decodes, sent to
+//! the broker binary on one raw connection: each gets a response that
+//! decodes at the requested version with UNSUPPORTED_VERSION at the right
+//! level (OffsetFetch: offset -1, no error), and the connection then still
+//! answers ApiVersions. The few left without an error response close, and
+//! a new connection is served.
+
+mod common;
+
+use std::io::Read;
+use std::net::TcpStream;
+
+use bytes::{Buf, Bytes};
+use common::kafka::{connect, receive, send};
+use kafka_protocol::messages::{self as m, ApiKey, GroupId, TopicName};
+use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+
+const UNSUPPORTED: i16 = 35;
+
+fn topic() -> TopicName {
+    TopicName(StrBytes::from_static_str("orders"))
+}
+
+fn group() -> GroupId {
+    GroupId(StrBytes::from_static_str("readers"))
+}
+
+/// Sends `request` and decodes the answer as `R` at `version`.
+fn ask<Q: Encodable, R: Decodable>(
+    stream: &mut TcpStream,
+    key: ApiKey,
+    version: i16,
+    request: &Q,
+) -> R {
+    send(stream, key, version, request);
+    let mut body = receive(stream).unwrap_or_else(|| panic!("{key:?} v{version}: closed"));
+    if key.response_header_version(version) >= 1 {
+        body.advance(1); // the header's empty tagged fields
+    }
+    let response =
+        R::decode(&mut body, version).unwrap_or_else(|e| panic!("{key:?} v{version}: {e}"));
+    assert!(!body.has_remaining(), "{key:?} v{version}: trailing bytes");
+    response
+}
+
+/// The connection still answers ApiVersions.
+fn still_serves(stream: &mut TcpStream) {
+    let response: m::ApiVersionsResponse = ask(
+        stream,
+        ApiKey::ApiVersions,
+        3,
+        &m::ApiVersionsRequest::default(),
+    );
+    assert_eq!(response.error_code, 0);
+}
+
+fn closed(stream: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    matches!(stream.read(&mut byte), Ok(0) | Err(_))
+}
+
+#[test]
+fn unserved_requests_get_their_error_response_and_the_connection_goes_on() {
+    use m::offset_commit_request::{OffsetCommitRequestPartition, OffsetCommitRequestTopic};
+    let dir = tempfile::tempdir().unwrap();
+    let broker = common::Broker::start(dir.path(), &[]);
+    let mut s = connect(broker.addr);
+
+    // OffsetCommit, old (v2) and flexible (v8): per partition.
+    let commit = m::OffsetCommitRequest::default()
+        .with_group_id(group())
+        .with_topics(vec![
+            OffsetCommitRequestTopic::default()
+                .with_name(topic())
+                .with_partitions(vec![
+                    OffsetCommitRequestPartition::default().with_partition_index(0),
+                    OffsetCommitRequestPartition::default().with_partition_index(2),
+                ]),
+        ]);
+    for version in [2, 8] {
+        let r: m::OffsetCommitResponse = ask(&mut s, ApiKey::OffsetCommit, version, &commit);
+        assert_eq!(r.topics[0].name, topic());
+        let partitions: Vec<_> = r.topics[0]
+            .partitions
+            .iter()
+            .map(|p| (p.partition_index, p.error_code))
+            .collect();
+        assert_eq!(partitions, [(0, UNSUPPORTED), (2, UNSUPPORTED)]);
+        still_serves(&mut s);
+    }
+
+    // OffsetFetch v1-v7 (topics) and v8+ (groups): no committed offset.
+    let fetch_old = m::OffsetFetchRequest::default()
+        .with_group_id(group())
+        .with_topics(Some(vec![
+            m::offset_fetch_request::OffsetFetchRequestTopic::default()
+                .with_name(topic())
+                .with_partition_indexes(vec![0, 1]),
+        ]));
+    for version in [1, 7] {
+        let r: m::OffsetFetchResponse = ask(&mut s, ApiKey::OffsetFetch, version, &fetch_old);
+        assert_eq!(r.error_code, 0);
+        let partitions: Vec<_> = r.topics[0]
+            .partitions
+            .iter()
+            .map(|p| (p.partition_index, p.committed_offset, p.error_code))
+            .collect();
+        assert_eq!(partitions, [(0, -1, 0), (1, -1, 0)], "v{version}");
+    }
+    let fetch_new = m::OffsetFetchRequest::default().with_groups(vec![
+        m::offset_fetch_request::OffsetFetchRequestGroup::default()
+            .with_group_id(group())
+            .with_topics(Some(vec![
+                m::offset_fetch_request::OffsetFetchRequestTopics::default()
+                    .with_name(topic())
+                    .with_partition_indexes(vec![3]),
+            ])),
+    ]);
+    let r: m::OffsetFetchResponse = ask(&mut s, ApiKey::OffsetFetch, 8, &fetch_new);
+    assert_eq!(r.groups[0].group_id, group());
+    assert_eq!(r.groups[0].error_code, 0);
+    let p = &r.groups[0].topics[0].partitions[0];
+    assert_eq!(
+        (p.partition_index, p.committed_offset, p.error_code),
+        (3, -1, 0)
+    );
+    still_serves(&mut s);
+
+    // Per group.
+    let describe = m::DescribeGroupsRequest::default().with_groups(vec![group()]);
+    for version in [0, 5] {
+        let r: m::DescribeGroupsResponse = ask(&mut s, ApiKey::DescribeGroups, version, &describe);
+        assert_eq!(r.groups[0].group_id, group());
+        assert_eq!(r.groups[0].error_code, UNSUPPORTED);
+    }
+    let delete = m::DeleteGroupsRequest::default().with_groups_names(vec![group()]);
+    let r: m::DeleteGroupsResponse = ask(&mut s, ApiKey::DeleteGroups, 2, &delete);
+    assert_eq!(
+        (&r.results[0].group_id, r.results[0].error_code),
+        (&group(), UNSUPPORTED)
+    );
+    let r: m::ListGroupsResponse = ask(
+        &mut s,
+        ApiKey::ListGroups,
+        4,
+        &m::ListGroupsRequest::default(),
+    );
+    assert_eq!(r.error_code, UNSUPPORTED);
+    still_serves(&mut s);
+
+    // Per topic.
+    let create = m::CreateTopicsRequest::default().with_topics(vec![
+        m::create_topics_request::CreatableTopic::default()
+            .with_name(topic())
+            .with_num_partitions(3)
+            .with_replication_factor(1),
+    ]);
+    for version in [2, 5, 7] {
+        let r: m::CreateTopicsResponse = ask(&mut s, ApiKey::CreateTopics, version, &create);
+        assert_eq!(
+            (&r.topics[0].name, r.topics[0].error_code),
+            (&topic(), UNSUPPORTED)
+        );
+    }
+    let delete = m::DeleteTopicsRequest::default().with_topic_names(vec![topic()]);
+    for version in [1, 5] {
+        let r: m::DeleteTopicsResponse = ask(&mut s, ApiKey::DeleteTopics, version, &delete);
+        assert_eq!(r.responses[0].name, Some(topic()));
+        assert_eq!(r.responses[0].error_code, UNSUPPORTED);
+    }
+    let delete = m::DeleteTopicsRequest::default().with_topics(vec![
+        m::delete_topics_request::DeleteTopicState::default().with_name(Some(topic())),
+    ]);
+    let r: m::DeleteTopicsResponse = ask(&mut s, ApiKey::DeleteTopics, 6, &delete);
+    assert_eq!(r.responses[0].name, Some(topic()));
+    assert_eq!(r.responses[0].error_code, UNSUPPORTED);
+    let partitions = m::CreatePartitionsRequest::default().with_topics(vec![
+        m::create_partitions_request::CreatePartitionsTopic::default()
+            .with_name(topic())
+            .with_count(4),
+    ]);
+    for version in [0, 3] {
+        let r: m::CreatePartitionsResponse =
+            ask(&mut s, ApiKey::CreatePartitions, version, &partitions);
+        assert_eq!(
+            (&r.results[0].name, r.results[0].error_code),
+            (&topic(), UNSUPPORTED)
+        );
+    }
+    still_serves(&mut s);
+
+    // Per partition.
+    let records = m::DeleteRecordsRequest::default().with_topics(vec![
+        m::delete_records_request::DeleteRecordsTopic::default()
+            .with_name(topic())
+            .with_partitions(vec![
+                m::delete_records_request::DeleteRecordsPartition::default()
+                    .with_partition_index(1)
+                    .with_offset(5),
+            ]),
+    ]);
+    for version in [0, 2] {
+        let r: m::DeleteRecordsResponse = ask(&mut s, ApiKey::DeleteRecords, version, &records);
+        let p = &r.topics[0].partitions[0];
+        assert_eq!((p.partition_index, p.error_code), (1, UNSUPPORTED));
+    }
+    let epochs = m::OffsetForLeaderEpochRequest::default().with_topics(vec![
+        m::offset_for_leader_epoch_request::OffsetForLeaderTopic::default()
+            .with_topic(topic())
+            .with_partitions(vec![
+                m::offset_for_leader_epoch_request::OffsetForLeaderPartition::default()
+                    .with_partition(2),
+            ]),
+    ]);
+    for version in [2, 4] {
+        let r: m::OffsetForLeaderEpochResponse =
+            ask(&mut s, ApiKey::OffsetForLeaderEpoch, version, &epochs);
+        assert_eq!(r.topics[0].topic, topic());
+        let p = &r.topics[0].partitions[0];
+        assert_eq!((p.partition, p.error_code), (2, UNSUPPORTED));
+    }
+    still_serves(&mut s);
+
+    // Per config resource.
+    let name = StrBytes::from_static_str("orders");
+    let describe = m::DescribeConfigsRequest::default().with_resources(vec![
+        m::describe_configs_request::DescribeConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(name.clone()),
+    ]);
+    for version in [1, 4] {
+        let r: m::DescribeConfigsResponse =
+            ask(&mut s, ApiKey::DescribeConfigs, version, &describe);
+        let result = &r.results[0];
+        assert_eq!((result.resource_type, &result.resource_name), (2, &name));
+        assert_eq!(result.error_code, UNSUPPORTED);
+    }
+    let alter = m::AlterConfigsRequest::default().with_resources(vec![
+        m::alter_configs_request::AlterConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(name.clone()),
+    ]);
+    for version in [0, 2] {
+        let r: m::AlterConfigsResponse = ask(&mut s, ApiKey::AlterConfigs, version, &alter);
+        assert_eq!(r.responses[0].resource_name, name);
+        assert_eq!(r.responses[0].error_code, UNSUPPORTED);
+    }
+    let alter = m::IncrementalAlterConfigsRequest::default().with_resources(vec![
+        m::incremental_alter_configs_request::AlterConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(name.clone()),
+    ]);
+    let r: m::IncrementalAlterConfigsResponse =
+        ask(&mut s, ApiKey::IncrementalAlterConfigs, 1, &alter);
+    assert_eq!(r.responses[0].error_code, UNSUPPORTED);
+    still_serves(&mut s);
+
+    // Top-level error codes, including served APIs at unserved versions.
+    let r: m::FetchResponse = ask(&mut s, ApiKey::Fetch, 12, &m::FetchRequest::default());
+    assert_eq!(r.error_code, UNSUPPORTED);
+    let r: m::InitProducerIdResponse = ask(
+        &mut s,
+        ApiKey::InitProducerId,
+        5,
+        &m::InitProducerIdRequest::default(),
+    );
+    assert_eq!(r.error_code, UNSUPPORTED);
+    let r: m::DescribeAclsResponse = ask(
+        &mut s,
+        ApiKey::DescribeAcls,
+        3,
+        &m::DescribeAclsRequest::default(),
+    );
+    assert_eq!(r.error_code, UNSUPPORTED);
+    let r: m::DescribeLogDirsResponse = ask(
+        &mut s,
+        ApiKey::DescribeLogDirs,
+        4,
+        &m::DescribeLogDirsRequest::default(),
+    );
+    assert_eq!(r.error_code, UNSUPPORTED);
+    let r: m::SaslHandshakeResponse = ask(
+        &mut s,
+        ApiKey::SaslHandshake,
+        1,
+        &m::SaslHandshakeRequest::default(),
+    );
+    assert_eq!(r.error_code, UNSUPPORTED);
+    still_serves(&mut s);
+
+    // Served APIs at unserved versions, per partition, topic or key.
+    let produce = common::kafka::produce("orders", Bytes::new());
+    for version in [9, 12] {
+        let r: m::ProduceResponse = ask(&mut s, ApiKey::Produce, version, &produce);
+        assert_eq!(r.responses[0].name, topic());
+        let p = &r.responses[0].partition_responses[0];
+        assert_eq!((p.index, p.error_code, p.base_offset), (0, UNSUPPORTED, -1));
+    }
+    let offsets = m::ListOffsetsRequest::default().with_topics(vec![
+        m::list_offsets_request::ListOffsetsTopic::default()
+            .with_name(topic())
+            .with_partitions(vec![
+                m::list_offsets_request::ListOffsetsPartition::default().with_timestamp(-1),
+            ]),
+    ]);
+    let r: m::ListOffsetsResponse = ask(&mut s, ApiKey::ListOffsets, 6, &offsets);
+    assert_eq!(r.topics[0].partitions[0].error_code, UNSUPPORTED);
+    let metadata = m::MetadataRequest::default().with_topics(Some(vec![
+        m::metadata_request::MetadataRequestTopic::default().with_name(Some(topic())),
+    ]));
+    let r: m::MetadataResponse = ask(&mut s, ApiKey::Metadata, 9, &metadata);
+    assert_eq!(r.topics[0].name, Some(topic()));
+    assert_eq!(r.topics[0].error_code, UNSUPPORTED);
+    let coordinator = m::FindCoordinatorRequest::default()
+        .with_coordinator_keys(vec![StrBytes::from_static_str("readers")]);
+    let r: m::FindCoordinatorResponse = ask(&mut s, ApiKey::FindCoordinator, 4, &coordinator);
+    assert_eq!(r.coordinators[0].error_code, UNSUPPORTED);
+    still_serves(&mut s);
+
+    // No place for an error: Metadata v9 for all topics, produce acks=0 at
+    // an unserved version. Each closes; a new connection is served.
+    let all_topics = m::MetadataRequest::default().with_topics(None);
+    send(&mut s, ApiKey::Metadata, 9, &all_topics);
+    assert!(closed(&mut s));
+    let mut s = connect(broker.addr);
+    still_serves(&mut s);
+    send(&mut s, ApiKey::Produce, 9, &produce.clone().with_acks(0));
+    assert!(closed(&mut s));
+    still_serves(&mut connect(broker.addr));
+
+    let (status, _) = broker.stop("TERM");
+    assert!(status.success());
+}
