@@ -18,9 +18,14 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
+/// The broker closed the connection (end of stream or reset; a read that
+/// times out is a hang, not a close).
 fn closed(stream: &mut TcpStream) -> bool {
     let mut byte = [0u8; 1];
-    matches!(stream.read(&mut byte), Ok(0) | Err(_))
+    match stream.read(&mut byte) {
+        Ok(n) => n == 0,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    }
 }
 
 /// ApiVersions v3 on a fresh connection: the broker still serves.

@@ -54,16 +54,21 @@ fn still_serves(stream: &mut TcpStream) {
     assert_eq!(response.error_code, 0);
 }
 
+/// The broker closed the connection (end of stream or reset; a read that
+/// times out is a hang, not a close).
 fn closed(stream: &mut TcpStream) -> bool {
     let mut byte = [0u8; 1];
-    matches!(stream.read(&mut byte), Ok(0) | Err(_))
+    match stream.read(&mut byte) {
+        Ok(n) => n == 0,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    }
 }
 
 #[test]
 fn unserved_requests_get_their_error_response_and_the_connection_goes_on() {
     use m::offset_commit_request::{OffsetCommitRequestPartition, OffsetCommitRequestTopic};
     let dir = tempfile::tempdir().unwrap();
-    let broker = common::Broker::start(dir.path(), &[]);
+    let broker = common::Broker::start(dir.path(), &["--metrics", "127.0.0.1:0"]);
     let mut s = connect(broker.addr);
 
     // OffsetCommit, old (v2) and flexible (v8): per partition.
@@ -317,8 +322,157 @@ fn unserved_requests_get_their_error_response_and_the_connection_goes_on() {
     assert_eq!(r.coordinators[0].error_code, UNSUPPORTED);
     still_serves(&mut s);
 
-    // No place for an error: Metadata v9 for all topics, produce acks=0 at
+    // Transactions, ACLs, quotas, credentials, log dirs, newer describes.
+    let txn = m::AddPartitionsToTxnRequest::default().with_v3_and_below_topics(vec![
+        m::add_partitions_to_txn_request::AddPartitionsToTxnTopic::default()
+            .with_name(topic())
+            .with_partitions(vec![1]),
+    ]);
+    let r: m::AddPartitionsToTxnResponse = ask(&mut s, ApiKey::AddPartitionsToTxn, 3, &txn);
+    let p = &r.results_by_topic_v3_and_below[0].results_by_partition[0];
+    assert_eq!(
+        (p.partition_index, p.partition_error_code),
+        (1, UNSUPPORTED)
+    );
+    let r: m::AddPartitionsToTxnResponse = ask(
+        &mut s,
+        ApiKey::AddPartitionsToTxn,
+        4,
+        &m::AddPartitionsToTxnRequest::default(),
+    );
+    assert_eq!(r.error_code, UNSUPPORTED);
+    let markers = m::WriteTxnMarkersRequest::default().with_markers(vec![
+        m::write_txn_markers_request::WritableTxnMarker::default()
+            .with_producer_id(m::ProducerId(9))
+            .with_topics(vec![
+                m::write_txn_markers_request::WritableTxnMarkerTopic::default()
+                    .with_name(topic())
+                    .with_partition_indexes(vec![0]),
+            ]),
+    ]);
+    let r: m::WriteTxnMarkersResponse = ask(&mut s, ApiKey::WriteTxnMarkers, 1, &markers);
+    assert_eq!(r.markers[0].producer_id, m::ProducerId(9));
+    assert_eq!(r.markers[0].topics[0].partitions[0].error_code, UNSUPPORTED);
+    let producers = m::DescribeProducersRequest::default().with_topics(vec![
+        m::describe_producers_request::TopicRequest::default()
+            .with_name(topic())
+            .with_partition_indexes(vec![2]),
+    ]);
+    let r: m::DescribeProducersResponse = ask(&mut s, ApiKey::DescribeProducers, 0, &producers);
+    let p = &r.topics[0].partitions[0];
+    assert_eq!((p.partition_index, p.error_code), (2, UNSUPPORTED));
+    let id = m::TransactionalId(StrBytes::from_static_str("tx"));
+    let txns = m::DescribeTransactionsRequest::default().with_transactional_ids(vec![id.clone()]);
+    let r: m::DescribeTransactionsResponse = ask(&mut s, ApiKey::DescribeTransactions, 0, &txns);
+    let state = &r.transaction_states[0];
+    assert_eq!(
+        (&state.transactional_id, state.error_code),
+        (&id, UNSUPPORTED)
+    );
+    let groups = m::ConsumerGroupDescribeRequest::default().with_group_ids(vec![group()]);
+    let r: m::ConsumerGroupDescribeResponse =
+        ask(&mut s, ApiKey::ConsumerGroupDescribe, 1, &groups);
+    assert_eq!(
+        (&r.groups[0].group_id, r.groups[0].error_code),
+        (&group(), UNSUPPORTED)
+    );
+    let groups = m::ShareGroupDescribeRequest::default().with_group_ids(vec![group()]);
+    let r: m::ShareGroupDescribeResponse = ask(&mut s, ApiKey::ShareGroupDescribe, 1, &groups);
+    assert_eq!(
+        (&r.groups[0].group_id, r.groups[0].error_code),
+        (&group(), UNSUPPORTED)
+    );
+    let offsets = m::DescribeShareGroupOffsetsRequest::default().with_groups(vec![
+        m::describe_share_group_offsets_request::DescribeShareGroupOffsetsRequestGroup::default()
+            .with_group_id(group()),
+    ]);
+    let r: m::DescribeShareGroupOffsetsResponse =
+        ask(&mut s, ApiKey::DescribeShareGroupOffsets, 0, &offsets);
+    assert_eq!(
+        (&r.groups[0].group_id, r.groups[0].error_code),
+        (&group(), UNSUPPORTED)
+    );
+    let partitions = m::DescribeTopicPartitionsRequest::default().with_topics(vec![
+        m::describe_topic_partitions_request::TopicRequest::default().with_name(topic()),
+    ]);
+    let r: m::DescribeTopicPartitionsResponse =
+        ask(&mut s, ApiKey::DescribeTopicPartitions, 0, &partitions);
+    assert_eq!(
+        (&r.topics[0].name, r.topics[0].error_code),
+        (&Some(topic()), UNSUPPORTED)
+    );
+    let elect = m::ElectLeadersRequest::default().with_topic_partitions(Some(vec![
+        m::elect_leaders_request::TopicPartitions::default()
+            .with_topic(topic())
+            .with_partitions(vec![0]),
+    ]));
+    let r: m::ElectLeadersResponse = ask(&mut s, ApiKey::ElectLeaders, 0, &elect);
+    let result = &r.replica_election_results[0];
+    assert_eq!(
+        (&result.topic, result.partition_result[0].error_code),
+        (&topic(), UNSUPPORTED)
+    );
+    let r: m::ElectLeadersResponse = ask(&mut s, ApiKey::ElectLeaders, 2, &elect);
+    assert_eq!(r.error_code, UNSUPPORTED);
+    let dirs = m::AlterReplicaLogDirsRequest::default().with_dirs(vec![
+        m::alter_replica_log_dirs_request::AlterReplicaLogDir::default().with_topics(vec![
+            m::alter_replica_log_dirs_request::AlterReplicaLogDirTopic::default()
+                .with_name(topic())
+                .with_partitions(vec![0]),
+        ]),
+    ]);
+    let r: m::AlterReplicaLogDirsResponse = ask(&mut s, ApiKey::AlterReplicaLogDirs, 2, &dirs);
+    assert_eq!(r.results[0].topic_name, topic());
+    assert_eq!(r.results[0].partitions[0].error_code, UNSUPPORTED);
+    let acls = m::CreateAclsRequest::default().with_creations(vec![
+        m::create_acls_request::AclCreation::default(),
+        m::create_acls_request::AclCreation::default(),
+    ]);
+    for version in [1, 3] {
+        let r: m::CreateAclsResponse = ask(&mut s, ApiKey::CreateAcls, version, &acls);
+        let codes: Vec<_> = r.results.iter().map(|r| r.error_code).collect();
+        assert_eq!(codes, [UNSUPPORTED, UNSUPPORTED]);
+    }
+    let acls = m::DeleteAclsRequest::default()
+        .with_filters(vec![m::delete_acls_request::DeleteAclsFilter::default()]);
+    let r: m::DeleteAclsResponse = ask(&mut s, ApiKey::DeleteAcls, 1, &acls);
+    assert_eq!(r.filter_results[0].error_code, UNSUPPORTED);
+    let quotas = m::AlterClientQuotasRequest::default().with_entries(vec![
+        m::alter_client_quotas_request::EntryData::default().with_entity(vec![
+            m::alter_client_quotas_request::EntityData::default()
+                .with_entity_type(StrBytes::from_static_str("client-id")),
+        ]),
+    ]);
+    for version in [0, 1] {
+        let r: m::AlterClientQuotasResponse =
+            ask(&mut s, ApiKey::AlterClientQuotas, version, &quotas);
+        assert_eq!(r.entries[0].entity[0].entity_type.as_str(), "client-id");
+        assert_eq!(r.entries[0].error_code, UNSUPPORTED);
+    }
+    let user = StrBytes::from_static_str("alice");
+    let scram = m::AlterUserScramCredentialsRequest::default().with_deletions(vec![
+        m::alter_user_scram_credentials_request::ScramCredentialDeletion::default()
+            .with_name(user.clone()),
+    ]);
+    let r: m::AlterUserScramCredentialsResponse =
+        ask(&mut s, ApiKey::AlterUserScramCredentials, 0, &scram);
+    assert_eq!(
+        (&r.results[0].user, r.results[0].error_code),
+        (&user, UNSUPPORTED)
+    );
+    still_serves(&mut s);
+
+    // No place for an error: DescribeLogDirs v1 (errors per log dir, none
+    // to name), Metadata v9 for all topics, produce acks=0 at
     // an unserved version. Each closes; a new connection is served.
+    send(
+        &mut s,
+        ApiKey::DescribeLogDirs,
+        1,
+        &m::DescribeLogDirsRequest::default(),
+    );
+    assert!(closed(&mut s));
+    let mut s = connect(broker.addr);
     let all_topics = m::MetadataRequest::default().with_topics(None);
     send(&mut s, ApiKey::Metadata, 9, &all_topics);
     assert!(closed(&mut s));
@@ -327,6 +481,13 @@ fn unserved_requests_get_their_error_response_and_the_connection_goes_on() {
     send(&mut s, ApiKey::Produce, 9, &produce.clone().with_acks(0));
     assert!(closed(&mut s));
     still_serves(&mut connect(broker.addr));
+
+    // The three closes are counted (and logged on stderr), the answers too.
+    let metrics = common::scrape(broker.metrics.expect("a metrics address"));
+    let rejected = common::metric(&metrics, "takhin_broker_rejected_frames_total");
+    assert_eq!(rejected, 3.0, "{metrics}");
+    let errors = common::metric(&metrics, "takhin_broker_request_errors_total");
+    assert!(errors >= 50.0, "{errors} error answers:\n{metrics}");
 
     let (status, _) = broker.stop("TERM");
     assert!(status.success());

@@ -120,6 +120,35 @@ pub(super) fn answer(
         K::IncrementalAlterConfigs => {
             echoed!(m::IncrementalAlterConfigsRequest, incremental_alter_configs)
         }
+        K::AddPartitionsToTxn if version <= 3 => {
+            echoed!(m::AddPartitionsToTxnRequest, add_partitions_to_txn)
+        }
+        K::WriteTxnMarkers => echoed!(m::WriteTxnMarkersRequest, write_txn_markers),
+        K::DescribeProducers => echoed!(m::DescribeProducersRequest, describe_producers),
+        K::DescribeTransactions => {
+            echoed!(m::DescribeTransactionsRequest, describe_transactions)
+        }
+        K::ConsumerGroupDescribe => {
+            echoed!(m::ConsumerGroupDescribeRequest, consumer_group_describe)
+        }
+        K::ShareGroupDescribe => echoed!(m::ShareGroupDescribeRequest, share_group_describe),
+        K::DescribeShareGroupOffsets => {
+            echoed!(m::DescribeShareGroupOffsetsRequest, share_group_offsets)
+        }
+        K::DescribeTopicPartitions => {
+            echoed!(m::DescribeTopicPartitionsRequest, describe_topic_partitions)
+        }
+        K::ElectLeaders if version >= 1 => {
+            top_level!(m::ElectLeadersRequest, m::ElectLeadersResponse)
+        }
+        K::ElectLeaders => echoed!(m::ElectLeadersRequest, elect_leaders),
+        K::AlterReplicaLogDirs => echoed!(m::AlterReplicaLogDirsRequest, alter_log_dirs),
+        K::CreateAcls => echoed!(m::CreateAclsRequest, create_acls),
+        K::DeleteAcls => echoed!(m::DeleteAclsRequest, delete_acls),
+        K::AlterClientQuotas => echoed!(m::AlterClientQuotasRequest, alter_client_quotas),
+        K::AlterUserScramCredentials => {
+            echoed!(m::AlterUserScramCredentialsRequest, alter_scram_credentials)
+        }
 
         // Unserved APIs with a top-level error code (at this version).
         K::AddPartitionsToTxn if version >= 4 => {
@@ -127,9 +156,6 @@ pub(super) fn answer(
         }
         K::DescribeLogDirs if version >= 3 => {
             top_level!(m::DescribeLogDirsRequest, m::DescribeLogDirsResponse)
-        }
-        K::ElectLeaders if version >= 1 => {
-            top_level!(m::ElectLeadersRequest, m::ElectLeadersResponse)
         }
         K::JoinGroup => top_level!(m::JoinGroupRequest, m::JoinGroupResponse),
         K::Heartbeat => top_level!(m::HeartbeatRequest, m::HeartbeatResponse),
@@ -247,7 +273,8 @@ pub(super) fn answer(
             m::DeleteShareGroupOffsetsRequest,
             m::DeleteShareGroupOffsetsResponse
         ),
-        // Not mapped yet (docs/broker.md lists them): closed, logged, counted.
+        // DescribeLogDirs v1-2 (errors per log dir, and none to name) and
+        // the share-group state APIs between brokers: closed, logged, counted.
         _ => Reply::Close("unserved api without an error response here"),
     }
 }
@@ -493,4 +520,188 @@ fn incremental_alter_configs(
             .with_error_code(UNSUPPORTED)
     });
     m::IncrementalAlterConfigsResponse::default().with_responses(results.collect())
+}
+
+fn add_partitions_to_txn(request: m::AddPartitionsToTxnRequest) -> m::AddPartitionsToTxnResponse {
+    use m::add_partitions_to_txn_response::{
+        AddPartitionsToTxnPartitionResult, AddPartitionsToTxnTopicResult,
+    };
+    let topics = request.v3_and_below_topics.into_iter().map(|topic| {
+        let partitions = topic.partitions.iter().map(|&index| {
+            AddPartitionsToTxnPartitionResult::default()
+                .with_partition_index(index)
+                .with_partition_error_code(UNSUPPORTED)
+        });
+        AddPartitionsToTxnTopicResult::default()
+            .with_name(topic.name)
+            .with_results_by_partition(partitions.collect())
+    });
+    m::AddPartitionsToTxnResponse::default().with_results_by_topic_v3_and_below(topics.collect())
+}
+
+fn write_txn_markers(request: m::WriteTxnMarkersRequest) -> m::WriteTxnMarkersResponse {
+    use m::write_txn_markers_response as r;
+    let markers = request.markers.into_iter().map(|marker| {
+        let topics = marker.topics.into_iter().map(|topic| {
+            let partitions = topic.partition_indexes.iter().map(|&index| {
+                r::WritableTxnMarkerPartitionResult::default()
+                    .with_partition_index(index)
+                    .with_error_code(UNSUPPORTED)
+            });
+            r::WritableTxnMarkerTopicResult::default()
+                .with_name(topic.name)
+                .with_partitions(partitions.collect())
+        });
+        r::WritableTxnMarkerResult::default()
+            .with_producer_id(marker.producer_id)
+            .with_topics(topics.collect())
+    });
+    m::WriteTxnMarkersResponse::default().with_markers(markers.collect())
+}
+
+fn describe_producers(request: m::DescribeProducersRequest) -> m::DescribeProducersResponse {
+    use m::describe_producers_response::{PartitionResponse, TopicResponse};
+    let topics = request.topics.into_iter().map(|topic| {
+        let partitions = topic.partition_indexes.iter().map(|&index| {
+            PartitionResponse::default()
+                .with_partition_index(index)
+                .with_error_code(UNSUPPORTED)
+        });
+        TopicResponse::default()
+            .with_name(topic.name)
+            .with_partitions(partitions.collect())
+    });
+    m::DescribeProducersResponse::default().with_topics(topics.collect())
+}
+
+fn describe_transactions(
+    request: m::DescribeTransactionsRequest,
+) -> m::DescribeTransactionsResponse {
+    let states = request.transactional_ids.into_iter().map(|id| {
+        m::describe_transactions_response::TransactionState::default()
+            .with_transactional_id(id)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::DescribeTransactionsResponse::default().with_transaction_states(states.collect())
+}
+
+fn consumer_group_describe(
+    request: m::ConsumerGroupDescribeRequest,
+) -> m::ConsumerGroupDescribeResponse {
+    let groups = request.group_ids.into_iter().map(|group| {
+        m::consumer_group_describe_response::DescribedGroup::default()
+            .with_group_id(group)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::ConsumerGroupDescribeResponse::default().with_groups(groups.collect())
+}
+
+fn share_group_describe(request: m::ShareGroupDescribeRequest) -> m::ShareGroupDescribeResponse {
+    let groups = request.group_ids.into_iter().map(|group| {
+        m::share_group_describe_response::DescribedGroup::default()
+            .with_group_id(group)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::ShareGroupDescribeResponse::default().with_groups(groups.collect())
+}
+
+fn share_group_offsets(
+    request: m::DescribeShareGroupOffsetsRequest,
+) -> m::DescribeShareGroupOffsetsResponse {
+    let groups = request.groups.into_iter().map(|group| {
+        m::describe_share_group_offsets_response::DescribeShareGroupOffsetsResponseGroup::default()
+            .with_group_id(group.group_id)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::DescribeShareGroupOffsetsResponse::default().with_groups(groups.collect())
+}
+
+fn describe_topic_partitions(
+    request: m::DescribeTopicPartitionsRequest,
+) -> m::DescribeTopicPartitionsResponse {
+    let topics = request.topics.into_iter().map(|topic| {
+        m::describe_topic_partitions_response::DescribeTopicPartitionsResponseTopic::default()
+            .with_name(Some(topic.name))
+            .with_error_code(UNSUPPORTED)
+    });
+    m::DescribeTopicPartitionsResponse::default().with_topics(topics.collect())
+}
+
+/// v0 (v1+ have a top-level code).
+fn elect_leaders(request: m::ElectLeadersRequest) -> m::ElectLeadersResponse {
+    use m::elect_leaders_response::{PartitionResult, ReplicaElectionResult};
+    let topics = request.topic_partitions.unwrap_or_default().into_iter();
+    let results = topics.map(|topic| {
+        let partitions = topic.partitions.iter().map(|&id| {
+            PartitionResult::default()
+                .with_partition_id(id)
+                .with_error_code(UNSUPPORTED)
+        });
+        ReplicaElectionResult::default()
+            .with_topic(topic.topic)
+            .with_partition_result(partitions.collect())
+    });
+    m::ElectLeadersResponse::default().with_replica_election_results(results.collect())
+}
+
+fn alter_log_dirs(request: m::AlterReplicaLogDirsRequest) -> m::AlterReplicaLogDirsResponse {
+    use m::alter_replica_log_dirs_response::{
+        AlterReplicaLogDirPartitionResult, AlterReplicaLogDirTopicResult,
+    };
+    let topics = request.dirs.into_iter().flat_map(|dir| dir.topics);
+    let results = topics.map(|topic| {
+        let partitions = topic.partitions.iter().map(|&index| {
+            AlterReplicaLogDirPartitionResult::default()
+                .with_partition_index(index)
+                .with_error_code(UNSUPPORTED)
+        });
+        AlterReplicaLogDirTopicResult::default()
+            .with_topic_name(topic.name)
+            .with_partitions(partitions.collect())
+    });
+    m::AlterReplicaLogDirsResponse::default().with_results(results.collect())
+}
+
+/// One result per creation, in order (the response names nothing).
+fn create_acls(request: m::CreateAclsRequest) -> m::CreateAclsResponse {
+    let results = request.creations.iter().map(|_| {
+        m::create_acls_response::AclCreationResult::default().with_error_code(UNSUPPORTED)
+    });
+    m::CreateAclsResponse::default().with_results(results.collect())
+}
+
+/// One result per filter, in order.
+fn delete_acls(request: m::DeleteAclsRequest) -> m::DeleteAclsResponse {
+    let results = request.filters.iter().map(|_| {
+        m::delete_acls_response::DeleteAclsFilterResult::default().with_error_code(UNSUPPORTED)
+    });
+    m::DeleteAclsResponse::default().with_filter_results(results.collect())
+}
+
+fn alter_client_quotas(request: m::AlterClientQuotasRequest) -> m::AlterClientQuotasResponse {
+    use m::alter_client_quotas_response::{EntityData, EntryData};
+    let entries = request.entries.into_iter().map(|entry| {
+        let entity = entry.entity.into_iter().map(|e| {
+            EntityData::default()
+                .with_entity_type(e.entity_type)
+                .with_entity_name(e.entity_name)
+        });
+        EntryData::default()
+            .with_entity(entity.collect())
+            .with_error_code(UNSUPPORTED)
+    });
+    m::AlterClientQuotasResponse::default().with_entries(entries.collect())
+}
+
+fn alter_scram_credentials(
+    request: m::AlterUserScramCredentialsRequest,
+) -> m::AlterUserScramCredentialsResponse {
+    let deleted = request.deletions.into_iter().map(|d| d.name);
+    let upserted = request.upsertions.into_iter().map(|u| u.name);
+    let results = deleted.chain(upserted).map(|user| {
+        m::alter_user_scram_credentials_response::AlterUserScramCredentialsResult::default()
+            .with_user(user)
+            .with_error_code(UNSUPPORTED)
+    });
+    m::AlterUserScramCredentialsResponse::default().with_results(results.collect())
 }
