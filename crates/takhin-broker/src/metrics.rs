@@ -25,6 +25,7 @@ pub(crate) fn api_name(key: i16) -> &'static str {
         1 => "fetch",
         2 => "list_offsets",
         3 => "metadata",
+        9 => "offset_fetch",
         10 => "find_coordinator",
         18 => "api_versions",
         22 => "init_producer_id",

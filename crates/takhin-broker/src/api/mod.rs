@@ -32,6 +32,7 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::FindCoordinator, 0, 3),
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::InitProducerId, 0, 4),
+    (ApiKey::OffsetFetch, 1, 9),
 ];
 
 /// What to do after a request.
@@ -157,6 +158,7 @@ pub(crate) async fn handle(state: &State, mut frame: Bytes, writer: &mut Respons
             let _request = decode!(m::InitProducerIdRequest);
             answer!(coordinator::init_producer_id(state))
         }
+        ApiKey::OffsetFetch => answer!(coordinator::offset_fetch(decode!(m::OffsetFetchRequest))),
         // Every other key got its answer from `unserved` above.
         _ => Reply::Close("served api without a handler"),
     }
