@@ -52,7 +52,7 @@ impl Metrics {
         );
         metrics::describe_counter!(
             REJECTED,
-            "Frames refused before decoding (size, header, unknown API or version); the connection closed"
+            "Connections closed by the broker (no error response in the protocol: size, unknown API or version, undecodable bytes) or torn mid-frame by the peer, by reason"
         );
     }
 
