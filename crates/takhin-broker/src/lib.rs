@@ -5,8 +5,9 @@
 //! Real Kafka clients (tested: librdkafka, kafka-python, aiokafka) produce
 //! to it and fetch from it with manual partition assignment. It speaks
 //! ApiVersions v0-v3 (with the KIP-511 fallback), Metadata v0-v8, Produce
-//! v3-v8, Fetch v4-v11, ListOffsets v1-v5, FindCoordinator v0-v3 and
-//! InitProducerId v0-v4 ([`SUPPORTED_APIS`]); the wire types come from the
+//! v3-v8, Fetch v4-v11, ListOffsets v1-v5, FindCoordinator v0-v3,
+//! InitProducerId v0-v4 and OffsetFetch v1-v9 (no committed offsets)
+//! ([`SUPPORTED_APIS`]); the wire types come from the
 //! `kafka-protocol` crate. There is no replication, no consumer group and
 //! no transaction; `docs/broker.md` has the scope, the design and figures.
 //!

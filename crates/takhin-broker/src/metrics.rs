@@ -25,6 +25,7 @@ pub(crate) fn api_name(key: i16) -> &'static str {
         1 => "fetch",
         2 => "list_offsets",
         3 => "metadata",
+        9 => "offset_fetch",
         10 => "find_coordinator",
         18 => "api_versions",
         22 => "init_producer_id",
@@ -51,7 +52,7 @@ impl Metrics {
         );
         metrics::describe_counter!(
             REJECTED,
-            "Frames refused before decoding (size, header, unknown API or version); the connection closed"
+            "Connections closed by the broker (no error response in the protocol: size, unknown API or version, undecodable bytes) or torn mid-frame by the peer, by reason"
         );
     }
 

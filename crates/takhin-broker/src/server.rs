@@ -177,14 +177,15 @@ async fn serve(state: Arc<State>, mut stream: TcpStream) {
         let frame = match state.requests.read_frame(&mut stream, &state.metrics).await {
             Ok(Some(frame)) => frame,
             Ok(None) => return,
-            Err(FrameError::Io(_)) => return, // reset or torn mid-frame
             Err(error) => {
                 eprintln!("takhin-broker: closing {peer}: {error}");
                 state.metrics.rejected(match error {
+                    // The peer reset, or went away mid-frame.
+                    FrameError::Io(_) => "reset or truncated frame",
                     FrameError::TooLarge { .. } => "frame too large",
                     FrameError::TooSmall { .. } => "frame too small",
                     FrameError::Stalled { .. } => "frame stalled",
-                    _ => "request pool",
+                    FrameError::Pool(_) => "request pool",
                 });
                 return;
             }

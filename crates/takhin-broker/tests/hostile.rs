@@ -1,7 +1,8 @@
 //! Hostile frames against the broker binary: each gets Kafka's answer (an
 //! error code where the protocol has one, a closed connection where Kafka
 //! closes too), and the broker keeps serving other connections. Unserved
-//! APIs get UNSUPPORTED_VERSION where their response has a place for it.
+//! APIs get UNSUPPORTED_VERSION where their response has a place for it
+//! (every such API: `tests/unserved.rs`).
 
 mod common;
 
@@ -11,14 +12,20 @@ use std::net::{SocketAddr, TcpStream};
 use bytes::{Bytes, BytesMut};
 use common::kafka::{a_batch, connect, create_topic, produce, receive, send};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeGroupsRequest, HeartbeatRequest,
-    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, ProduceResponse, RequestHeader,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeGroupsRequest, DescribeGroupsResponse,
+    GroupId, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse,
+    ProduceResponse, RequestHeader,
 };
-use kafka_protocol::protocol::{Decodable, Encodable};
+use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
+/// The broker closed the connection (end of stream or reset; a read that
+/// times out is a hang, not a close).
 fn closed(stream: &mut TcpStream) -> bool {
     let mut byte = [0u8; 1];
-    matches!(stream.read(&mut byte), Ok(0) | Err(_))
+    match stream.read(&mut byte) {
+        Ok(n) => n == 0,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    }
 }
 
 /// ApiVersions v3 on a fresh connection: the broker still serves.
@@ -138,13 +145,29 @@ fn hostile_frames_get_kafkas_answer_and_the_broker_keeps_serving() {
         HeartbeatResponse::decode(&mut body, 4).unwrap().error_code,
         35
     );
-    // Without one (DescribeGroups has per-group codes only), it closes.
+    // Per-group codes only (DescribeGroups): each group named gets it.
+    let group = GroupId(StrBytes::from_static_str("g"));
     send(
         &mut stream,
         ApiKey::DescribeGroups,
         1,
-        &DescribeGroupsRequest::default(),
+        &DescribeGroupsRequest::default().with_groups(vec![group.clone()]),
     );
+    let mut body = receive(&mut stream).expect("a describe groups answer");
+    let groups = DescribeGroupsResponse::decode(&mut body, 1).unwrap().groups;
+    assert_eq!((&groups[0].group_id, groups[0].error_code), (&group, 35));
+    // A version kafka-protocol cannot decode (OffsetCommit v0 and v1 are
+    // below its range): closed, as Kafka closes an unsupported version.
+    send(
+        &mut stream,
+        ApiKey::Heartbeat,
+        0,
+        &HeartbeatRequest::default(),
+    );
+    receive(&mut stream).expect("a heartbeat v0 answer");
+    stream
+        .write_all(&[&8i32.to_be_bytes()[..], &[0, 8, 0, 1, 0, 0, 0, 7]].concat())
+        .unwrap();
     assert!(closed(&mut stream));
 
     // Frames with no error response in the protocol close the connection,

@@ -32,6 +32,7 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::FindCoordinator, 0, 3),
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::InitProducerId, 0, 4),
+    (ApiKey::OffsetFetch, 1, 9),
 ];
 
 /// What to do after a request.
@@ -42,7 +43,8 @@ pub(crate) enum Reply {
     /// Send nothing (produce with acks=0).
     Nothing,
     /// Close the connection, as Kafka does where the protocol has no error
-    /// response (unknown API key, unsupported version, malformed request).
+    /// response (unknown API key, a version `kafka-protocol` cannot decode,
+    /// malformed request).
     Close(&'static str),
 }
 
@@ -72,6 +74,13 @@ fn encoded<T: Encodable>(
     }
 }
 
+/// The request in `body`, if it decodes at `version` and fills the body.
+fn decode<T: Decodable>(body: &mut Bytes, version: i16) -> Option<T> {
+    T::decode(body, version)
+        .ok()
+        .filter(|_| !body.has_remaining())
+}
+
 /// Handles one request frame (api key, version, correlation id, rest of the
 /// header, body).
 pub(crate) async fn handle(state: &State, mut frame: Bytes, writer: &mut ResponseWriter) -> Reply {
@@ -87,22 +96,22 @@ pub(crate) async fn handle(state: &State, mut frame: Bytes, writer: &mut Respons
         // KIP-511: answer in v0 with UNSUPPORTED_VERSION and our versions.
         return api_versions::unsupported(state, correlation_id, writer);
     }
-    let Some((min, max)) = supported(key) else {
-        return unserved::answer(state, key, version, correlation_id, writer)
-            .unwrap_or(Reply::Close("unsupported api key"));
-    };
-    if !(min..=max).contains(&version) {
-        return Reply::Close("unsupported version");
+    let range = key.valid_versions();
+    if !(range.min..=range.max).contains(&version) {
+        return Reply::Close("version outside kafka-protocol's range");
     }
     if RequestHeader::decode(&mut frame, key.request_header_version(version)).is_err() {
         return Reply::Close("malformed request header");
     }
+    if !supported(key).is_some_and(|(min, max)| (min..=max).contains(&version)) {
+        return unserved::answer(state, key, version, frame, correlation_id, writer);
+    }
     let header_version = key.response_header_version(version);
     macro_rules! decode {
         ($request:ty) => {
-            match <$request>::decode(&mut frame, version) {
-                Ok(request) if !frame.has_remaining() => request,
-                _ => return Reply::Close("malformed request body"),
+            match decode::<$request>(&mut frame, version) {
+                Some(request) => request,
+                None => return Reply::Close("malformed request body"),
             }
         };
     }
@@ -149,6 +158,8 @@ pub(crate) async fn handle(state: &State, mut frame: Bytes, writer: &mut Respons
             let _request = decode!(m::InitProducerIdRequest);
             answer!(coordinator::init_producer_id(state))
         }
-        _ => Reply::Close("unsupported api key"),
+        ApiKey::OffsetFetch => answer!(coordinator::offset_fetch(decode!(m::OffsetFetchRequest))),
+        // Every other key got its answer from `unserved` above.
+        _ => Reply::Close("served api without a handler"),
     }
 }

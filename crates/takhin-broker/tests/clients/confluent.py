@@ -48,4 +48,20 @@ else:
             [ck.TopicPartition(name, 0, c.BASE_TS + c.COUNT * 1000)], timeout=10)
         c.check_offsets(codec, earliest, latest, by_time.offset, past.offset)
         consumer.close()
+    # No offset given: librdkafka asks OffsetFetch for the group's (there is
+    # none: -1) and starts from auto.offset.reset; commits fail client-side.
+    name = c.topic(a.prefix, "none")
+    consumer = ck.Consumer({"bootstrap.servers": a.bootstrap, "group.id": "stored",
+                            "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    consumer.assign([ck.TopicPartition(name, 0)])
+    got, end = [], c.deadline()
+    while len(got) < c.COUNT and time.monotonic() < end:
+        m = consumer.poll(0.5)
+        if m is not None:
+            assert not m.error(), f"stored offset: {m.error()}"
+            got.append(m.offset())
+    assert got == list(range(c.COUNT)), f"stored offset: read {got}"
+    [committed] = consumer.committed([ck.TopicPartition(name, 0)], timeout=10)
+    assert committed.offset == ck.OFFSET_INVALID and committed.error is None, committed
+    consumer.close()
 c.done("confluent-kafka", a.phase)
