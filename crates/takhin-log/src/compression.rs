@@ -413,17 +413,7 @@ mod tests {
 
     #[test]
     fn append_compresses_with_each_codec_and_reads_back_after_reopen() {
-        // xorshift64: no codec finds anything to take out of this value
-        // (the old multiplicative sequence gzip took to 30%).
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let incompressible: Vec<u8> = (0..20_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 56) as u8
-            })
-            .collect();
+        let incompressible = mempool_test_support::noise(20_000);
         let headers = [Header::new("h", Some(b"1")), Header::new("n", None)];
         let records = [
             Record::new(5, Some(b"k"), Some(&[b'a'; 3000])).with_headers(&headers),

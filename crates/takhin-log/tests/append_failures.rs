@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{as_record, check_fetch, owned, read_offset_index, read_time_index};
-use fault::{Tmpfs, fill_disk, free_page, segment_path};
+use fault::{Tmpfs, append_on_a_full_disk, fill_disk, segment_path};
 use takhin_log::{Log, LogConfig, LogError, MAX_OFFSET, Record, Segment, VecBuffers};
 
 /// A segment on `dir` after `batches` one-record batches of 68 bytes with
@@ -115,32 +115,15 @@ fn on_a_full_disk_every_ok_append_is_kept_and_every_failed_one_is_not() {
         .with_segment_bytes(8 << 10)
         .with_index_interval_bytes(100);
     let mut log = Log::open(&dir, config).unwrap();
-    fill_disk(&filler);
-    let (mut ok, mut failed) = (0u64, 0u64);
-    // Each round: append until the disk is full, then free one page.
-    for round in 0..40u64 {
-        loop {
-            let next = log.next_offset();
-            let count = 1 + (next + round) % 4;
+    let (ok, _) = append_on_a_full_disk(
+        &mut log,
+        &filler,
+        |log, next, count, _| {
             let owned: Vec<_> = (next..next + count).map(owned).collect();
             let records: Vec<Record<'_>> = owned.iter().map(as_record).collect();
-            match log.append_batch(&records) {
-                Ok(base) => {
-                    assert_eq!(base, next);
-                    ok += count;
-                }
-                Err(_) => {
-                    failed += 1;
-                    assert_eq!(log.next_offset(), next, "a failed append is not committed");
-                    break;
-                }
-            }
-        }
-        free_page(&filler);
-    }
-    assert!(
-        failed >= 40 && ok > 100,
-        "{ok} records kept, {failed} appends failed"
+            log.append_batch(&records)
+        },
+        |_| {},
     );
     for segment in log.segments() {
         let base = segment.base_offset();

@@ -9,7 +9,7 @@ mod fault;
 use std::fs;
 
 use common::{as_record, fill, owned};
-use fault::{Tmpfs, fill_disk, free_page, segment_path};
+use fault::{Tmpfs, append_on_a_full_disk, segment_path};
 use takhin_log::{
     Compression, DecodeError, Fetch, Log, LogConfig, LogError, MAX_OFFSET, RECOVERY_POINT_FILE,
     Record, Segment, VecBuffers,
@@ -95,16 +95,7 @@ fn a_compressed_log_rolls_and_limits_batches_by_the_compressed_size() {
         // Incompressible values: each batch is 4096 bytes plain, so two
         // fill a segment exactly, but compressed they are larger, and the
         // roll goes by what is written.
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let noise: Vec<u8> = (0..4026)
-            .map(|_| {
-                // xorshift64: no codec finds anything to take out.
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 56) as u8
-            })
-            .collect();
+        let noise = mempool_test_support::noise(4026);
         let config = config.with_max_batch_bytes(1 << 20);
         let dir = tempfile::tempdir().unwrap();
         let mut log = Log::open(dir.path(), config).unwrap();
@@ -175,41 +166,25 @@ fn on_a_full_disk_every_ok_client_or_compressed_append_is_kept_and_no_failed_one
         .with_index_interval_bytes(100)
         .with_compression(Compression::Gzip);
     let mut log = Log::open(&dir, config).unwrap();
-    fill_disk(&filler);
-    let (mut ok, mut failed) = (0u64, 0u64);
-    for round in 0..40u64 {
-        loop {
-            let next = log.next_offset();
-            let count = 1 + (next + round) % 4;
+    let (ok, _) = append_on_a_full_disk(
+        &mut log,
+        &filler,
+        |log, next, count, round| {
             // Half the appends are client batches, in every codec.
-            let result = if (next + round) % 2 == 0 {
+            if (next + round) % 2 == 0 {
                 let codec = CODECS[(next % 4) as usize];
                 log.append_raw(&client_batch(codec, next, count))
             } else {
                 let owned: Vec<_> = (next..next + count).map(owned).collect();
                 let records: Vec<Record<'_>> = owned.iter().map(as_record).collect();
                 log.append_batch(&records)
-            };
-            match result {
-                Ok(base) => {
-                    assert_eq!(base, next);
-                    ok += count;
-                }
-                Err(_) => {
-                    failed += 1;
-                    assert_eq!(log.next_offset(), next, "a failed append is not committed");
-                    let active = log.segments().last().unwrap();
-                    let on_disk = fs::metadata(segment_path(&dir, active.base_offset(), "log"));
-                    assert_eq!(on_disk.unwrap().len(), u64::from(active.size()), "cut back");
-                    break;
-                }
             }
-        }
-        free_page(&filler);
-    }
-    assert!(
-        failed >= 40 && ok > 100,
-        "{ok} records kept, {failed} appends failed"
+        },
+        |log| {
+            let active = log.segments().last().unwrap();
+            let on_disk = fs::metadata(segment_path(&dir, active.base_offset(), "log"));
+            assert_eq!(on_disk.unwrap().len(), u64::from(active.size()), "cut back");
+        },
     );
     drop(log);
     fs::remove_file(&filler).unwrap();

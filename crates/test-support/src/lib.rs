@@ -10,11 +10,13 @@
 //!   deadline instead of sleeping a fixed time.
 //! * [`pattern`], [`fill_pattern`] and [`has_pattern`]: a byte pattern that
 //!   tells which thread wrote which buffer, to catch two owners of one buffer.
+//! * [`noise`]: reproducible bytes that no compression codec can shrink.
 //!
 //! Unpublished: only this workspace's tests, benches and examples use it.
 
 mod alloc;
 mod identities;
+mod noise;
 mod pattern;
 mod wait;
 
@@ -23,5 +25,6 @@ pub use alloc::{
     process_alloc_count,
 };
 pub use identities::{assert_identities_at_rest, check_identities};
+pub use noise::noise;
 pub use pattern::{fill_pattern, has_pattern, pattern};
 pub use wait::{PATIENCE, wait_until, wait_until_async};

@@ -7,6 +7,8 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use takhin_log::{Log, LogError};
+
 /// A tmpfs mounted on a temporary directory, unmounted on drop.
 pub struct Tmpfs {
     dir: tempfile::TempDir,
@@ -70,6 +72,46 @@ pub fn free_page(path: &Path) {
     let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
     let len = file.metadata().unwrap().len();
     file.set_len(len.saturating_sub(4096)).unwrap();
+}
+
+/// Forty rounds of "append until the full disk refuses, then give one page
+/// of `filler` back" on `log`. `append(log, next, count, round)` makes one
+/// append of `count` records due at offset `next`; `after_failure` checks the
+/// log after each refused one. Asserts that every `Ok` append got the offset
+/// it was due, that a refused one left `next_offset` alone, and that both
+/// happened often; returns (records kept, appends refused).
+pub fn append_on_a_full_disk(
+    log: &mut Log,
+    filler: &Path,
+    mut append: impl FnMut(&mut Log, u64, u64, u64) -> Result<u64, LogError>,
+    mut after_failure: impl FnMut(&Log),
+) -> (u64, u64) {
+    fill_disk(filler);
+    let (mut ok, mut failed) = (0u64, 0u64);
+    for round in 0..40u64 {
+        loop {
+            let next = log.next_offset();
+            let count = 1 + (next + round) % 4;
+            match append(log, next, count, round) {
+                Ok(base) => {
+                    assert_eq!(base, next);
+                    ok += count;
+                }
+                Err(_) => {
+                    failed += 1;
+                    assert_eq!(log.next_offset(), next, "a failed append is not committed");
+                    after_failure(log);
+                    break;
+                }
+            }
+        }
+        free_page(filler);
+    }
+    assert!(
+        failed >= 40 && ok > 100,
+        "{ok} records kept, {failed} appends failed"
+    );
+    (ok, failed)
 }
 
 /// The environment variable that tells a test it runs as a child.
