@@ -3,12 +3,18 @@
 //! a noise-free second opinion on the criterion timings.
 //!
 //! `run_row --row mempool|vec|zeropool|object_pool|floor --size 1024 --iters 10000`, or
-//! `--row mempool_kafka|vec_kafka` for the Kafka-like size mix.
+//! `--row mempool_kafka|vec_kafka` for the Kafka-like size mix. `--row global` is the
+//! `mempool` row through `mempool::get_buffer`; `--workload untouched` (default
+//! `write_all`) gets and drops without writing.
+
+use std::hint::black_box;
 
 use mempool::BufferPool;
 use mempool_benches::floor::Scratch;
 use mempool_benches::mix::SizeMix;
-use mempool_benches::peers::{mempool_op, object_pool_for, object_pool_op, vec_op, zeropool_op};
+use mempool_benches::peers::{
+    global_op, mempool_op, object_pool_for, object_pool_op, vec_op, zeropool_op,
+};
 use mempool_benches::workload::Workload;
 
 fn main() {
@@ -19,14 +25,19 @@ fn main() {
     };
     let size: usize = value("--size").map_or(1024, |s| s.parse().expect("--size N"));
     let iters: u64 = value("--iters").map_or(10_000, |s| s.parse().expect("--iters N"));
-    let w = Workload::WriteAll;
+    let w = match value("--workload").as_deref() {
+        None | Some("write_all") => Workload::WriteAll,
+        Some("untouched") => Workload::Untouched,
+        Some(other) => panic!("unknown workload {other}"),
+    };
     // Every row does one warm-up op first, so fixed costs cancel in the
     // difference between two iteration counts.
     match row.as_str() {
         "mempool" => {
             let pool = BufferPool::new();
-            (0..=iters).for_each(|_| mempool_op(&pool, size, w));
+            local_loop(&pool, size, iters, w);
         }
+        "global" => global_loop(size, iters, w),
         "vec" => (0..=iters).for_each(|_| vec_op(size, w)),
         "zeropool" => {
             let pool = zeropool::ZeroPool::new();
@@ -50,5 +61,49 @@ fn main() {
             (0..=iters).for_each(|i| vec_op(mix.size(i as usize), w));
         }
         other => panic!("unknown row {other}"),
+    }
+}
+
+/// `iters + 1` get+drop on `pool`, with the workload a constant in each
+/// loop, so that the loop holds the operation and nothing else. The size
+/// goes through `black_box` so that routing is not hoisted out of the loop.
+#[inline(never)]
+fn local_loop(pool: &BufferPool, size: usize, iters: u64, w: Workload) {
+    match w {
+        Workload::Untouched => {
+            for _ in 0..=iters {
+                mempool_op(pool, black_box(size), Workload::Untouched);
+            }
+        }
+        Workload::WriteAll => {
+            for _ in 0..=iters {
+                mempool_op(pool, black_box(size), Workload::WriteAll);
+            }
+        }
+        Workload::WriteHalf => {
+            (0..=iters).for_each(|_| mempool_op(pool, black_box(size), Workload::WriteHalf))
+        }
+    }
+}
+
+/// [`local_loop`] through `mempool::get_buffer`.
+#[inline(never)]
+fn global_loop(size: usize, iters: u64, w: Workload) {
+    match w {
+        Workload::Untouched => {
+            for _ in 0..=iters {
+                global_op(black_box(size), Workload::Untouched);
+            }
+        }
+        Workload::WriteAll => {
+            for _ in 0..=iters {
+                global_op(black_box(size), Workload::WriteAll);
+            }
+        }
+        Workload::WriteHalf => {
+            for _ in 0..=iters {
+                global_op(black_box(size), Workload::WriteHalf);
+            }
+        }
     }
 }

@@ -15,11 +15,22 @@ use opool::PoolAllocator;
 use crate::workload::{Workload, touch};
 
 /// One get, workload, drop on a mempool pool.
-#[inline]
+#[inline(always)]
 pub fn mempool_op(pool: &BufferPool, size: usize, workload: Workload) {
     let mut buf = pool.get(size);
     if workload == Workload::Untouched {
         // Read access only: the drop has nothing to zero.
+        black_box(&*buf);
+    } else {
+        touch(&mut buf, workload);
+    }
+}
+
+/// [`mempool_op`] through the global pool, `mempool::get_buffer`.
+#[inline(always)]
+pub fn global_op(size: usize, workload: Workload) {
+    let mut buf = mempool::get_buffer(size);
+    if workload == Workload::Untouched {
         black_box(&*buf);
     } else {
         touch(&mut buf, workload);
