@@ -30,6 +30,21 @@ fn main() {
         Some("untouched") => Workload::Untouched,
         Some(other) => panic!("unknown workload {other}"),
     };
+    // `--time`: print the wall time per operation, and where the buffer and
+    // this thread's stack sit within a 4 KiB page (the 4 KiB aliasing check
+    // of docs/benchmarks.md: run it with environments of different sizes,
+    // which move the stack).
+    let timed = std::env::args().any(|arg| arg == "--time");
+    if timed {
+        let probe = 0u8;
+        let buf = mempool::get_buffer(size);
+        println!(
+            "stack%4096={} buf%4096={}",
+            std::ptr::from_ref(&probe) as usize % 4096,
+            buf.as_ptr() as usize % 4096
+        );
+    }
+    let start = std::time::Instant::now();
     // Every row does one warm-up op first, so fixed costs cancel in the
     // difference between two iteration counts.
     match row.as_str() {
@@ -61,6 +76,10 @@ fn main() {
             (0..=iters).for_each(|i| vec_op(mix.size(i as usize), w));
         }
         other => panic!("unknown row {other}"),
+    }
+    if timed {
+        let ns = start.elapsed().as_nanos() as f64 / (iters + 1) as f64;
+        println!("{row} {size} B: {ns:.2} ns per op");
     }
 }
 

@@ -37,6 +37,15 @@ pub fn global_op(size: usize, workload: Workload) {
     }
 }
 
+/// [`global_op`], but the buffer is frozen into a `bytes::Bytes` before it
+/// drops: `Bytes::from_owner` boxes the guard, one allocation per call.
+#[inline(always)]
+pub fn freeze_op(size: usize, workload: Workload) {
+    let mut buf = mempool::get_buffer(size);
+    touch(&mut buf, workload);
+    drop(black_box(buf.freeze()));
+}
+
 /// One `vec![0u8; size]`, workload, drop, on the global allocator.
 #[inline]
 pub fn vec_op(size: usize, workload: Workload) {

@@ -72,7 +72,9 @@ pub fn init_global(pool: BufferPool) -> Result<&'static BufferPool, BufferPool> 
 /// buf[0] = 1;
 /// assert_eq!((buf.len(), buf.capacity()), (4096, 4096));
 /// ```
-#[inline]
+// `inline(always)`: the fast path is a few dozen instructions; without it,
+// the guard comes back through memory from an out-of-line call.
+#[inline(always)]
 #[track_caller]
 pub fn get_buffer(size: usize) -> PooledBuf<'static> {
     global().get(size)

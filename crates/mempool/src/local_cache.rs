@@ -11,6 +11,8 @@
 //! One thread may use several pools, so the thread-local holds one
 //! [`PoolCache`] per pool, most recently used first.
 
+use std::mem::ManuallyDrop;
+
 use crossbeam_utils::CachePadded;
 
 use crate::aligned_buf::AlignedBuf;
@@ -23,37 +25,54 @@ use crate::sync::{Arc, Cell, RefCell, Relaxed, Weak, const_thread_local};
 /// buffers per bucket, and a larger `local_cap` is treated as 16.
 const STACK_CAP: usize = 16;
 
+/// The front cache, as its cell holds it: `ManuallyDrop`, so that the cell
+/// has no drop glue and std serves [`FRONT`] with no state check and no
+/// destructor registration; [`Rest`]'s destructor drops it instead.
+type Front = Option<ManuallyDrop<Box<PoolCache>>>;
+
 const_thread_local! {
-    /// This thread's caches, one per pool it has used.
-    static CACHES: ThreadCaches = const {
-        ThreadCaches {
-            front: Cell::new(None),
-            rest: RefCell::new(Vec::new()),
-        }
-    };
+    /// The cache of the pool this thread used last: all the fast paths touch.
+    static FRONT: Cell<Front> = const { Cell::new(None) };
 }
 
-/// The thread-local: the cache of the pool used last, and the others.
+const_thread_local! {
+    /// The caches of the other pools this thread used, and the exit hook
+    /// that hands every cache back (the front one too). Only slow paths
+    /// touch it, so its destructor is registered there, before any cache
+    /// can be in `FRONT`.
+    static REST: Rest = const { Rest(RefCell::new(Vec::new())) };
+}
+
+/// This thread's caches but the front one.
 ///
-/// # Re-entrancy
+/// # Re-entrancy and teardown
 ///
-/// An operation *takes* `front` out of its cell and puts it back when done.
-/// The fast paths (a pop or a push) call nothing in between, so nothing can
-/// see the hole. A slow path holds `rest` borrowed for as long as `front` is
-/// out, and may call the allocator (to free a buffer, to grow `rest`); a
-/// global allocator that calls back into a pool then finds `front` empty and
-/// `rest` borrowed, and takes the shared path instead of panicking. During
-/// thread teardown the thread-local is gone, and so is the cache: the shared
-/// path again.
-// Boxed caches, so that `front` is one word to take and put back, and a
-// cache moves between `front` and `rest` without copying it.
+/// An operation *takes* the front cache out of [`FRONT`] and puts it back when
+/// done. The fast paths (a pop or a push, then `memset`) call nothing else in
+/// between, so nothing can see the hole. A slow path holds `Rest` borrowed
+/// for as long as the front cache is out, and may call the allocator (to free
+/// a buffer, to grow the vector); a global allocator that calls back into a
+/// pool then finds `FRONT` empty and `Rest` borrowed, and takes the shared
+/// path instead of panicking. At thread exit, `Rest`'s destructor takes the
+/// front cache out and drops it with the others (each hands its buffers back
+/// to its pool); an operation after that finds `FRONT` empty and `Rest`
+/// gone: the shared path again.
+///
+/// Boxed caches, so that the front is one word to take and put back, and a
+/// cache moves between `FRONT` and `Rest` without copying it.
 #[expect(
     clippy::vec_box,
-    reason = "`front` holds a `Box<PoolCache>`, see above"
+    reason = "`FRONT` holds a `Box<PoolCache>`, see above"
 )]
-struct ThreadCaches {
-    front: Cell<Option<Box<PoolCache>>>,
-    rest: RefCell<Vec<Box<PoolCache>>>,
+struct Rest(RefCell<Vec<Box<PoolCache>>>);
+
+impl Drop for Rest {
+    fn drop(&mut self) {
+        // `Rest` is already marked destroyed, so a call that re-enters from
+        // the frees below takes the shared path.
+        let front = FRONT.with(Cell::take);
+        drop(front.map(ManuallyDrop::into_inner));
+    }
 }
 
 /// One thread's cache for one pool.
@@ -133,30 +152,19 @@ impl Stack {
     }
 }
 
-/// Puts the front cache back into its cell, which is empty: it was taken out
-/// by the caller, and nothing puts a cache there while one is out (see
-/// [`ThreadCaches`]). Forgetting the `None` that comes out spares the hot path
-/// a drop check.
-#[inline(always)]
-fn put_back(front: &Cell<Option<Box<PoolCache>>>, cache: Box<PoolCache>) {
-    let old = front.replace(Some(cache));
-    debug_assert!(old.is_none());
-    std::mem::forget(old);
-}
-
 /// Runs `f` on the front cache if it belongs to `shared` and saw no trim
 /// since its last use: one compare, no borrow flag, no lookup.
 #[inline(always)]
 fn with_front<R>(shared: &Shared, f: impl FnOnce(&mut PoolCache) -> R) -> Option<R> {
-    CACHES
-        .try_with(|caches| {
-            let mut cache = caches.front.take()?;
-            let result = (cache.key == shared.cache_key.load(Relaxed)).then(|| f(&mut cache));
-            put_back(&caches.front, cache);
-            result
-        })
-        .ok()
-        .flatten()
+    FRONT.with(|front| {
+        let mut cache = front.take()?;
+        let result = (cache.key == shared.cache_key.load(Relaxed)).then(|| f(&mut cache));
+        // The cell is empty: nothing puts a cache there while one is out (see
+        // `Rest`). If `f` panicked, the cache would stay out and leak; the
+        // fast paths have no panicking operation.
+        front.set(Some(cache));
+        result
+    })
 }
 
 /// The fast path of a get: the newest idle buffer of bucket `class` from this
@@ -255,11 +263,13 @@ pub(crate) fn with_cache<R>(
     shared: &Arc<Shared>,
     f: impl FnOnce(&mut PoolCache) -> R,
 ) -> Option<R> {
-    CACHES
-        .try_with(|caches| {
-            // Borrowed for as long as `front` is out (see `ThreadCaches`).
-            let mut rest = caches.rest.try_borrow_mut().ok()?;
-            let mut cache = match caches.front.take() {
+    REST.try_with(|rest| {
+        // Borrowed for as long as the front cache is out (see `Rest`).
+        let mut rest = rest.0.try_borrow_mut().ok()?;
+        FRONT.with(|front| {
+            // Owned as a plain `Box` while out, so that a panic in `f` drops
+            // it (handing its buffers back) instead of leaking it.
+            let mut cache = match front.take().map(ManuallyDrop::into_inner) {
                 Some(front) if front.pool_id == shared.id => front,
                 other => {
                     let cache = match rest.iter().position(|c| c.pool_id == shared.id) {
@@ -276,22 +286,23 @@ pub(crate) fn with_cache<R>(
                 cache.flush(shared);
             }
             let result = f(&mut cache);
-            put_back(&caches.front, cache);
+            front.set(Some(ManuallyDrop::new(cache)));
             Some(result)
         })
-        .ok()
-        .flatten()
+    })
+    .ok()
+    .flatten()
 }
 
 /// Removes and drains this thread's cache for the pool `pool_id`, if any.
 pub(crate) fn remove(pool_id: u64) {
-    let cache = CACHES
-        .try_with(|caches| {
-            let mut rest = caches.rest.try_borrow_mut().ok()?;
-            match caches.front.take() {
-                Some(front) if front.pool_id == pool_id => Some(front),
+    let cache = REST
+        .try_with(|rest| {
+            let mut rest = rest.0.try_borrow_mut().ok()?;
+            match FRONT.with(Cell::take) {
+                Some(front) if front.pool_id == pool_id => Some(ManuallyDrop::into_inner(front)),
                 other => {
-                    caches.front.set(other);
+                    FRONT.with(|front| front.set(other));
                     let index = rest.iter().position(|cache| cache.pool_id == pool_id)?;
                     Some(rest.swap_remove(index))
                 }
@@ -305,7 +316,7 @@ pub(crate) fn remove(pool_id: u64) {
 
 /// A new, registered cache for `shared`.
 #[cold]
-#[expect(clippy::vec_box, reason = "`ThreadCaches` boxes its caches")]
+#[expect(clippy::vec_box, reason = "`Rest` boxes its caches")]
 fn new_cache(rest: &mut Vec<Box<PoolCache>>, shared: &Arc<Shared>) -> Box<PoolCache> {
     // Caches of pools that were dropped hold nothing useful.
     rest.retain(|cache| cache.shared.strong_count() > 0);

@@ -81,11 +81,13 @@ use crate::trim;
 pub struct BufferPool {
     /// The core, shared with the thread caches and the idle-trim thread.
     shared: Arc<Shared>,
-    /// Neither a budget nor leak tracking: gets and drops take the plain
-    /// path, with this one branch for both features.
-    plain: bool,
+    /// A put takes the fast path when its class is below this: `OVERSIZED`
+    /// for a pool with neither a budget nor leak tracking, 0 otherwise, so
+    /// that one compare tests for both features and for an oversized buffer
+    /// (the get side does the same in `fast`).
+    fast_put_below: u8,
     /// The get fast path's routing; it also refuses oversized requests and
-    /// pools that are not `plain`, in the same compare. Boxed: it is 1 KiB,
+    /// pools with a budget or leak tracking, in the same compare. Boxed: it is 1 KiB,
     /// and a `BufferPool` is moved by value (`init_global`).
     fast: Box<FastRoute>,
     /// The memory budget, if one was configured (`budget/`). Boxed: it is
@@ -144,8 +146,8 @@ impl BufferPool {
         let plain = !track_leaks && budget.is_none();
         Self {
             fast: Box::new(FastRoute::new(&shared.classes, plain)),
+            fast_put_below: if plain { OVERSIZED } else { 0 },
             shared,
-            plain,
             budget: budget.map(Box::new),
             leaks: track_leaks.then(|| Box::new(LeakTracker::new())),
             _idle_trim: idle_trim,
@@ -711,7 +713,7 @@ impl BufferPool {
     /// spare permit, another pool in front) goes to one out-of-line call.
     #[inline(always)]
     pub(crate) fn put(&self, buf: AlignedBuf, class: u8, dirty: usize) {
-        let buf = if self.plain && class != OVERSIZED {
+        let buf = if class < self.fast_put_below {
             match local_cache::keep_fast(&self.shared, usize::from(class), buf, dirty) {
                 None => return,
                 Some(buf) => buf,
