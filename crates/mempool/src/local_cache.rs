@@ -450,6 +450,26 @@ mod tests {
     use crate::pooled_buf::PooledBuf;
     use crate::sync::thread;
 
+    /// A spill takes the oldest buffers, in order, and keeps the newest on
+    /// top; `take_all` empties the stack.
+    #[test]
+    fn a_stack_spills_its_oldest_half_and_keeps_its_newest() {
+        let mut stack = Stack::new();
+        stack.held = STACK_CAP;
+        for cap in 1..=5 {
+            stack.push(AlignedBuf::try_zeroed(cap).unwrap());
+        }
+        let spilled: Vec<usize> = stack.take_oldest(3).map(|buf| buf.capacity()).collect();
+        assert_eq!(spilled, [1, 2, 3]);
+        assert_eq!(stack.len, 2);
+        assert_eq!(stack.pop().map(|buf| buf.capacity()), Some(5));
+        stack.push(AlignedBuf::try_zeroed(6).unwrap());
+        let rest: Vec<usize> = stack.take_all().map(|buf| buf.capacity()).collect();
+        assert_eq!(rest, [4, 6]);
+        assert!(stack.pop().is_none());
+        assert!(stack.slots.iter().all(Option::is_none));
+    }
+
     /// Many threads trading buffers: afterwards every permit is back (free or
     /// held by a queued buffer), none was created, and the queue never held
     /// more than the bound.
