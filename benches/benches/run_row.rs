@@ -18,6 +18,16 @@ use mempool_benches::peers::{
 use mempool_benches::workload::Workload;
 
 fn main() {
+    // `--thread`: run on a spawned thread, whose stack and thread-locals sit
+    // elsewhere than the main thread's (the aliasing check).
+    if std::env::args().any(|arg| arg == "--thread") {
+        std::thread::spawn(run).join().expect("row panicked");
+    } else {
+        run();
+    }
+}
+
+fn run() {
     let value = mempool_benches::flag_value;
     let Some(row) = value("--row") else {
         // `cargo bench` runs every bench binary with `--bench`: nothing to do.
