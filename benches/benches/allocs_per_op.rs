@@ -12,8 +12,8 @@ use std::sync::Barrier;
 use mempool::BufferPool;
 use mempool_benches::mix::SizeMix;
 use mempool_benches::peers::{
-    byte_pool_op, mempool_op, object_pool_for, object_pool_op, opool_for, opool_op, vec_op,
-    zeropool_op,
+    byte_pool_op, freeze_op, global_op, mempool_op, object_pool_for, object_pool_op, opool_for,
+    opool_op, vec_op, zeropool_op,
 };
 use mempool_benches::workload::{Workload, touch};
 use mempool_benches::{OVERSIZED, SIZES, is_large};
@@ -103,6 +103,19 @@ fn main() {
                 false,
             );
         }
+    }
+
+    for size in [1 << 10, 64 << 10] {
+        push(
+            format!("mempool get_buffer write_all/{size}"),
+            count(2000, |_| global_op(size, Workload::WriteAll)),
+            true,
+        );
+        push(
+            format!("mempool get_buffer + freeze write_all/{size}"),
+            count(2000, |_| freeze_op(size, Workload::WriteAll)),
+            false,
+        );
     }
 
     let zero = zeropool::ZeroPool::new();

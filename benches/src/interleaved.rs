@@ -14,8 +14,8 @@ use mempool::BufferPool;
 use crate::floor::Scratch;
 use crate::mix::SizeMix;
 use crate::peers::{
-    byte_pool_op, mempool_op, object_pool_for, object_pool_op, opool_for, opool_op, vec_op,
-    zeropool_op,
+    byte_pool_op, freeze_op, global_op, mempool_op, object_pool_for, object_pool_op, opool_for,
+    opool_op, vec_op, zeropool_op,
 };
 use crate::threads::per_thread_time;
 use crate::workload::Workload;
@@ -112,6 +112,8 @@ fn write_all_table(allocator: &str, size: usize, ops: u64, peers: bool) {
         single("floor", || scratch.write_then_zero(size)),
         single("memset", || scratch2.memset(size)),
         single("mempool", || mempool_op(&pool, size, w)),
+        single("get_buffer", || global_op(size, w)),
+        single("get_buffer + freeze", || freeze_op(size, w)),
         single("mempool_nozero", || mempool_op(&nozero, size, w)),
         single(&format!("vec ({allocator})"), || vec_op(size, w)),
     ];
@@ -135,7 +137,9 @@ fn write_all_table(allocator: &str, size: usize, ops: u64, peers: bool) {
 /// peer and thread tables only for `system`.
 pub fn run(allocator: &str) {
     let system = allocator == "system";
+    write_all_table(allocator, 512, 20_000, system);
     write_all_table(allocator, 1 << 10, 20_000, system);
+    write_all_table(allocator, 4 << 10, 10_000, system);
     write_all_table(allocator, 64 << 10, 1_000, system);
     write_all_table(allocator, 1 << 20, 60, system);
 

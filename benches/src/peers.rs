@@ -15,7 +15,7 @@ use opool::PoolAllocator;
 use crate::workload::{Workload, touch};
 
 /// One get, workload, drop on a mempool pool.
-#[inline]
+#[inline(always)]
 pub fn mempool_op(pool: &BufferPool, size: usize, workload: Workload) {
     let mut buf = pool.get(size);
     if workload == Workload::Untouched {
@@ -24,6 +24,26 @@ pub fn mempool_op(pool: &BufferPool, size: usize, workload: Workload) {
     } else {
         touch(&mut buf, workload);
     }
+}
+
+/// [`mempool_op`] through the global pool, `mempool::get_buffer`.
+#[inline(always)]
+pub fn global_op(size: usize, workload: Workload) {
+    let mut buf = mempool::get_buffer(size);
+    if workload == Workload::Untouched {
+        black_box(&*buf);
+    } else {
+        touch(&mut buf, workload);
+    }
+}
+
+/// [`global_op`], but the buffer is frozen into a `bytes::Bytes` before it
+/// drops: `Bytes::from_owner` boxes the guard, one allocation per call.
+#[inline(always)]
+pub fn freeze_op(size: usize, workload: Workload) {
+    let mut buf = mempool::get_buffer(size);
+    touch(&mut buf, workload);
+    drop(black_box(buf.freeze()));
 }
 
 /// One `vec![0u8; size]`, workload, drop, on the global allocator.

@@ -20,6 +20,7 @@ static GLOBAL: OnceCell<BufferPool> = OnceCell::new();
 /// assert!(std::ptr::eq(buf.pool(), mempool::global()));
 /// ```
 #[must_use]
+#[inline]
 pub fn global() -> &'static BufferPool {
     GLOBAL.get_or_init(BufferPool::new)
 }
@@ -71,6 +72,9 @@ pub fn init_global(pool: BufferPool) -> Result<&'static BufferPool, BufferPool> 
 /// buf[0] = 1;
 /// assert_eq!((buf.len(), buf.capacity()), (4096, 4096));
 /// ```
+// `inline(always)`: the fast path is a few dozen instructions; without it,
+// the guard comes back through memory from an out-of-line call.
+#[inline(always)]
 #[track_caller]
 pub fn get_buffer(size: usize) -> PooledBuf<'static> {
     global().get(size)
@@ -98,6 +102,7 @@ pub fn get_buffer(size: usize) -> PooledBuf<'static> {
 /// ```
 /// assert!(mempool::try_get_buffer(usize::MAX).is_err());
 /// ```
+#[inline]
 #[track_caller]
 pub fn try_get_buffer(size: usize) -> Result<PooledBuf<'static>, PoolError> {
     global().try_get(size)

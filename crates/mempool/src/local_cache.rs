@@ -11,7 +11,7 @@
 //! One thread may use several pools, so the thread-local holds one
 //! [`PoolCache`] per pool, most recently used first.
 
-use std::cell::RefCell;
+use std::mem::ManuallyDrop;
 
 use crossbeam_utils::CachePadded;
 
@@ -19,24 +19,69 @@ use crate::aligned_buf::AlignedBuf;
 use crate::counters::Counters;
 use crate::error::PoolError;
 use crate::shared::Shared;
-use crate::sync::{Arc, Relaxed, Weak, thread_local};
+use crate::sync::{Arc, Cell, RefCell, Relaxed, Weak, thread_local};
+
+/// The most buffers one stack holds: the builder caps a thread cache at 16
+/// buffers per bucket, and a larger `local_cap` is treated as 16.
+const STACK_CAP: usize = 16;
+
+/// The front cache, as its cell holds it: `ManuallyDrop`, so that the cell
+/// has no drop glue and std serves [`FRONT`] with no state check and no
+/// destructor registration; [`Rest`]'s destructor drops it instead.
+type Front = Option<ManuallyDrop<Box<PoolCache>>>;
 
 thread_local! {
-    /// This thread's caches, one per pool it has used.
-    ///
-    /// Nothing re-enters this borrow in a harmful way: while it is held we only
-    /// move buffers, bump counters and free buffers. Freeing calls the global
-    /// allocator, which could in theory call back into a pool; that inner call
-    /// finds the `RefCell` borrowed and takes the shared path instead.
-    static CACHES: RefCell<Vec<PoolCache>> = const { RefCell::new(Vec::new()) };
+    /// The cache of the pool this thread used last: all the fast paths touch.
+    static FRONT: Cell<Front> = const { Cell::new(None) };
+}
+
+thread_local! {
+    /// The caches of the other pools this thread used, and the exit hook
+    /// that hands every cache back (the front one too). Only slow paths
+    /// touch it, so its destructor is registered there, before any cache
+    /// can be in `FRONT`.
+    static REST: Rest = const { Rest(RefCell::new(Vec::new())) };
+}
+
+/// This thread's caches but the front one.
+///
+/// # Re-entrancy and teardown
+///
+/// An operation *takes* the front cache out of [`FRONT`] and puts it back when
+/// done. The fast paths (a pop or a push, then `memset`) call nothing else in
+/// between, so nothing can see the hole. A slow path holds `Rest` borrowed
+/// for as long as the front cache is out, and may call the allocator (to free
+/// a buffer, to grow the vector); a global allocator that calls back into a
+/// pool then finds `FRONT` empty and `Rest` borrowed, and takes the shared
+/// path instead of panicking. At thread exit, `Rest`'s destructor takes the
+/// front cache out and drops it with the others (each hands its buffers back
+/// to its pool); an operation after that finds `FRONT` empty and `Rest`
+/// gone: the shared path again.
+///
+/// Boxed caches, so that the front is one word to take and put back, and a
+/// cache moves between `FRONT` and `Rest` without copying it.
+#[expect(
+    clippy::vec_box,
+    reason = "`FRONT` holds a `Box<PoolCache>`, see above"
+)]
+struct Rest(RefCell<Vec<Box<PoolCache>>>);
+
+impl Drop for Rest {
+    fn drop(&mut self) {
+        // `Rest` is already marked destroyed, so a call that re-enters from
+        // the frees below takes the shared path.
+        let front = FRONT.with(Cell::take);
+        drop(front.map(ManuallyDrop::into_inner));
+    }
 }
 
 /// One thread's cache for one pool.
 #[derive(Debug)]
 pub(crate) struct PoolCache {
+    /// The pool's [`Shared::cache_key`] when this cache last synchronised with
+    /// it: equal means this pool, and no trim since.
+    key: u64,
     pool_id: u64,
-    /// The pool's trim epoch when this cache last synchronised with it.
-    epoch: u64,
     shared: Weak<Shared>,
     /// This thread's counters for the pool, registered with the pool so that
     /// `stats()` can read them. Padded so that no other thread's data shares
@@ -45,49 +90,108 @@ pub(crate) struct PoolCache {
     stacks: Box<[Stack]>,
 }
 
-/// The cached buffers of one bucket.
+/// The cached buffers of one bucket: a fixed array, so pushes never allocate.
 #[derive(Debug)]
 struct Stack {
-    /// Idle buffers, most recently returned last. Allocated once at full
-    /// capacity, so pushes never allocate.
-    bufs: Vec<AlignedBuf>,
+    /// `slots[..len]` hold buffers, most recently returned last; the rest are
+    /// empty. `len <= held`.
+    len: usize,
     /// Retention permits this stack holds, with or without a buffer:
-    /// `held - bufs.len()` are spare, ready for the next return without
-    /// touching the bucket. Never above the bucket's `local_cap`.
+    /// `held - len` are spare, ready for the next return without touching
+    /// the bucket. Never above the bucket's `local_cap` nor [`STACK_CAP`].
     held: usize,
+    slots: [Option<AlignedBuf>; STACK_CAP],
 }
 
-/// Takes an idle buffer of bucket `class` through this thread's cache and
-/// counts the get, or returns `None` (none idle, or no cache to be had)
-/// without counting anything: the caller then goes to [`take_or_allocate`].
-#[inline]
-pub(crate) fn take(shared: &Arc<Shared>, class: usize, size: usize) -> Option<AlignedBuf> {
-    CACHES
-        .try_with(|caches| {
-            // `None` on a re-entrant call.
-            let mut caches = caches.try_borrow_mut().ok()?;
-            cache_for(&mut caches, shared).take(shared, class, size)
-        })
-        .ok()
-        .flatten()
+impl Stack {
+    fn new() -> Self {
+        Self {
+            len: 0,
+            held: 0,
+            slots: [const { None }; STACK_CAP],
+        }
+    }
+
+    /// The most recently returned buffer; its permit stays held, as a spare.
+    #[inline]
+    fn pop(&mut self) -> Option<AlignedBuf> {
+        let len = self.len.checked_sub(1)?;
+        let buf = self.slots[len % STACK_CAP].take()?;
+        self.len = len;
+        Some(buf)
+    }
+
+    /// Pushes `buf`, and returns it in its slot; the caller checked that
+    /// `len < held`.
+    #[inline]
+    fn push(&mut self, buf: AlignedBuf) -> &mut AlignedBuf {
+        debug_assert!(self.len < self.held && self.held <= STACK_CAP);
+        let slot = &mut self.slots[self.len % STACK_CAP];
+        let old = slot.replace(buf);
+        // `slots[len]` is empty while `len < held <= STACK_CAP`; forgetting
+        // the `None` spares the hot path a drop check.
+        debug_assert!(old.is_none());
+        std::mem::forget(old);
+        self.len += 1;
+        slot.get_or_insert_with(AlignedBuf::empty)
+    }
+
+    /// Removes the `n` oldest buffers, keeping the order of the rest.
+    fn take_oldest(&mut self, n: usize) -> impl Iterator<Item = AlignedBuf> + '_ {
+        let n = n.min(self.len);
+        self.len -= n;
+        self.slots[..n + self.len].rotate_left(n);
+        let tail = self.len..self.len + n;
+        self.slots[tail].iter_mut().filter_map(Option::take)
+    }
+
+    /// Removes every buffer.
+    fn take_all(&mut self) -> impl Iterator<Item = AlignedBuf> + '_ {
+        let len = std::mem::take(&mut self.len);
+        self.slots[..len].iter_mut().filter_map(Option::take)
+    }
+}
+
+/// Runs `f` on the front cache if it belongs to `shared` and saw no trim
+/// since its last use: one compare, no borrow flag, no lookup.
+#[inline(always)]
+fn with_front<R>(shared: &Shared, f: impl FnOnce(&mut PoolCache) -> R) -> Option<R> {
+    FRONT.with(|front| {
+        let mut cache = front.take()?;
+        let result = (cache.key == shared.cache_key.load(Relaxed)).then(|| f(&mut cache));
+        // The cell is empty: nothing puts a cache there while one is out (see
+        // `Rest`). If `f` panicked, the cache would stay out and leak; the
+        // fast paths have no panicking operation.
+        front.set(Some(cache));
+        result
+    })
+}
+
+/// The fast path of a get: the newest idle buffer of bucket `class` from this
+/// thread's front cache, counted as a hit, or `None` (not the front pool, a
+/// trim since, an empty stack, a re-entrant call, teardown) without counting
+/// anything: the caller then goes to [`take_or_allocate`].
+#[inline(always)]
+pub(crate) fn take(shared: &Shared, class: usize, size: usize) -> Option<AlignedBuf> {
+    with_front(shared, |cache| {
+        let buf = cache.stacks.get_mut(class)?.pop()?;
+        cache.counters.count_get_owned(class, size, true);
+        Some(buf)
+    })
+    .flatten()
 }
 
 /// Takes a buffer of bucket `class` for a get of `size` bytes, through this
 /// thread's cache when it has one, allocating on a miss, and counts the get.
-#[inline]
 pub(crate) fn take_or_allocate(
     shared: &Arc<Shared>,
     class: usize,
     size: usize,
 ) -> Result<AlignedBuf, PoolError> {
-    let taken = CACHES.try_with(|caches| {
-        let mut caches = caches.try_borrow_mut().ok()?;
-        Some(cache_for(&mut caches, shared).take(shared, class, size))
-    });
-    match taken {
-        Ok(Some(Some(buf))) => Ok(buf),
-        Ok(Some(None)) => allocate(shared, class, size),
-        _ => shared.take_or_allocate_uncached(class, size),
+    match with_cache(shared, |cache| cache.take(shared, class, size)) {
+        Some(Some(buf)) => Ok(buf),
+        Some(None) => allocate(shared, class, size),
+        None => shared.take_or_allocate_uncached(class, size),
     }
 }
 
@@ -97,28 +201,54 @@ pub(crate) fn take_or_allocate(
 fn allocate(shared: &Arc<Shared>, class: usize, size: usize) -> Result<AlignedBuf, PoolError> {
     let buf = shared.allocate(class)?;
     let counted = with_cache(shared, |cache| {
-        cache.counters.classes[class].misses.add_owned(1);
-        cache.count_get(class, size);
+        cache.counters.count_get_owned(class, size, false);
     });
     if counted.is_none() {
-        shared.retired.classes[class].misses.add_shared(1);
-        shared.count_uncached_get(class, size);
+        shared.retired.count_get_shared(class, size, false);
     }
     Ok(buf)
 }
 
+/// The fast path of a put: pushes a returned buffer of bucket `class` onto a
+/// spare permit of this thread's front cache, counts the put, and zeroes its
+/// first `dirty` bytes there (after the push, so that the call into `memset`
+/// is the last thing it does). Gives the buffer back, untouched and
+/// uncounted, when it cannot keep it that way: the caller then goes to
+/// [`keep`].
+#[inline(always)]
+pub(crate) fn keep_fast(
+    shared: &Shared,
+    class: usize,
+    buf: AlignedBuf,
+    dirty: usize,
+) -> Option<AlignedBuf> {
+    // The buffer comes back out of the closure when the fast path cannot
+    // keep it, and stays in `slot` when the closure does not run at all.
+    let mut slot = Some(buf);
+    with_front(shared, |cache| {
+        let Some(stack) = cache.stacks.get_mut(class) else {
+            return;
+        };
+        if stack.len >= stack.held {
+            return;
+        }
+        let Some(buf) = slot.take() else {
+            return;
+        };
+        let buf = stack.push(buf);
+        cache.counters.class(class).puts.add_owned(1);
+        shared.scrub(buf, dirty);
+    });
+    slot
+}
+
 /// Keeps a scrubbed buffer of bucket `class`, through this thread's cache
 /// when it has one, or discards it at the retention bound.
-#[inline]
 pub(crate) fn keep(shared: &Arc<Shared>, class: usize, buf: AlignedBuf) {
-    // The buffer moves into the closure; if the closure cannot run, it is
-    // still in `slot` for the shared path.
     let mut slot = Some(buf);
-    let _ = CACHES.try_with(|caches| {
-        if let Ok(mut caches) = caches.try_borrow_mut() {
-            if let Some(buf) = slot.take() {
-                cache_for(&mut caches, shared).keep(shared, class, buf);
-            }
+    with_cache(shared, |cache| {
+        if let Some(buf) = slot.take() {
+            cache.keep(shared, class, buf);
         }
     });
     if let Some(buf) = slot {
@@ -126,40 +256,57 @@ pub(crate) fn keep(shared: &Arc<Shared>, class: usize, buf: AlignedBuf) {
     }
 }
 
-/// Runs `f` on this thread's cache for `shared`, if it can have one now.
+/// Runs `f` on this thread's cache for `shared`, if it can have one now:
+/// moves it to the front, creating it if needed, and flushes it if the pool
+/// was trimmed since its last use. The slow paths and `trim` come here.
 pub(crate) fn with_cache<R>(
     shared: &Arc<Shared>,
     f: impl FnOnce(&mut PoolCache) -> R,
 ) -> Option<R> {
-    CACHES
-        .try_with(|caches| {
-            let mut caches = caches.try_borrow_mut().ok()?;
-            Some(f(cache_for(&mut caches, shared)))
+    REST.try_with(|rest| {
+        // Borrowed for as long as the front cache is out (see `Rest`).
+        let mut rest = rest.0.try_borrow_mut().ok()?;
+        FRONT.with(|front| {
+            // Owned as a plain `Box` while out, so that a panic in `f` drops
+            // it (handing its buffers back) instead of leaking it.
+            let mut cache = match front.take().map(ManuallyDrop::into_inner) {
+                Some(front) if front.pool_id == shared.id => front,
+                other => {
+                    let cache = match rest.iter().position(|c| c.pool_id == shared.id) {
+                        Some(index) => rest.swap_remove(index),
+                        None => new_cache(&mut rest, shared),
+                    };
+                    rest.extend(other);
+                    cache
+                }
+            };
+            let key = shared.cache_key.load(Relaxed);
+            if cache.key != key {
+                cache.key = key;
+                cache.flush(shared);
+            }
+            let result = f(&mut cache);
+            front.set(Some(ManuallyDrop::new(cache)));
+            Some(result)
         })
-        .ok()
-        .flatten()
-}
-
-/// This thread's cache for `shared`: the first entry on the fast path.
-#[inline]
-fn cache_for<'a>(caches: &'a mut Vec<PoolCache>, shared: &Arc<Shared>) -> &'a mut PoolCache {
-    let fresh = match caches.first() {
-        Some(first) => first.pool_id == shared.id && first.epoch == shared.trim_epoch.load(Relaxed),
-        None => false,
-    };
-    if !fresh {
-        find_or_insert(caches, shared);
-    }
-    &mut caches[0]
+    })
+    .ok()
+    .flatten()
 }
 
 /// Removes and drains this thread's cache for the pool `pool_id`, if any.
 pub(crate) fn remove(pool_id: u64) {
-    let cache = CACHES
-        .try_with(|caches| {
-            let mut caches = caches.try_borrow_mut().ok()?;
-            let index = caches.iter().position(|cache| cache.pool_id == pool_id)?;
-            Some(caches.swap_remove(index))
+    let cache = REST
+        .try_with(|rest| {
+            let mut rest = rest.0.try_borrow_mut().ok()?;
+            match FRONT.with(Cell::take) {
+                Some(front) if front.pool_id == pool_id => Some(ManuallyDrop::into_inner(front)),
+                other => {
+                    FRONT.with(|front| front.set(other));
+                    let index = rest.iter().position(|cache| cache.pool_id == pool_id)?;
+                    Some(rest.swap_remove(index))
+                }
+            }
         })
         .ok()
         .flatten();
@@ -167,81 +314,44 @@ pub(crate) fn remove(pool_id: u64) {
     drop(cache);
 }
 
-/// Moves this thread's cache for `shared` to the front, creating it if needed,
-/// and flushes it if the pool was trimmed since its last use.
+/// A new, registered cache for `shared`.
 #[cold]
-#[inline(never)]
-fn find_or_insert(caches: &mut Vec<PoolCache>, shared: &Arc<Shared>) {
-    let index = match caches.iter().position(|cache| cache.pool_id == shared.id) {
-        Some(index) => index,
-        None => insert(caches, shared),
-    };
-    // Most recently used first, so a thread that uses one pool finds it at once.
-    caches.swap(0, index);
-    let cache = &mut caches[0];
-    let epoch = shared.trim_epoch.load(Relaxed);
-    if cache.epoch != epoch {
-        cache.epoch = epoch;
-        cache.flush(shared);
-    }
-}
-
-#[cold]
-fn insert(caches: &mut Vec<PoolCache>, shared: &Arc<Shared>) -> usize {
+#[expect(clippy::vec_box, reason = "`Rest` boxes its caches")]
+fn new_cache(rest: &mut Vec<Box<PoolCache>>, shared: &Arc<Shared>) -> Box<PoolCache> {
     // Caches of pools that were dropped hold nothing useful.
-    caches.retain(|cache| cache.shared.strong_count() > 0);
-    let counters = Arc::new(CachePadded::new(Counters::new(shared.buckets.len())));
+    rest.retain(|cache| cache.shared.strong_count() > 0);
+    let counters = Arc::new(CachePadded::new(Counters::new()));
     shared.register(Arc::clone(&counters));
-    let stacks = shared
-        .buckets
-        .iter()
-        .map(|bucket| Stack {
-            bufs: Vec::with_capacity(bucket.local_cap),
-            held: 0,
-        })
-        .collect();
-    caches.push(PoolCache {
+    Box::new(PoolCache {
+        key: shared.cache_key.load(Relaxed),
         pool_id: shared.id,
-        epoch: shared.trim_epoch.load(Relaxed),
         shared: Arc::downgrade(shared),
         counters,
-        stacks,
-    });
-    caches.len() - 1
+        stacks: shared.buckets.iter().map(|_| Stack::new()).collect(),
+    })
 }
 
 impl PoolCache {
-    /// Counts a get of `size` bytes from bucket `class`.
-    #[inline]
-    fn count_get(&self, class: usize, size: usize) {
-        self.counters.classes[class].gets.add_owned(1);
-        self.counters.bytes_requested.add_owned(size as u64);
-    }
-
     /// Takes an idle buffer: the newest from this thread's stack, else one
     /// from the shared queue, and counts the get. `None` counts nothing here,
     /// since the allocation that follows may still fail.
-    #[inline]
     fn take(&mut self, shared: &Shared, class: usize, size: usize) -> Option<AlignedBuf> {
-        let buf = match self.stacks[class].bufs.pop() {
-            // Its permit stays held, as a spare for the next return.
+        let buf = match self.stacks[class].pop() {
             Some(buf) => buf,
             None => self.take_shared(shared, class)?,
         };
-        self.count_get(class, size);
+        self.counters.count_get_owned(class, size, true);
         Some(buf)
     }
 
     /// `take` when this thread's stack is empty: an idle buffer from the
-    /// shared queue. Out of line, so the hit path stays small.
-    #[cold]
-    #[inline(never)]
+    /// shared queue.
     fn take_shared(&mut self, shared: &Shared, class: usize) -> Option<AlignedBuf> {
         let stack = &mut self.stacks[class];
         let bucket = &shared.buckets[class];
         let buf = bucket.pop_idle()?;
         // The buffer brought a permit; keep it as a spare if there is room.
-        if stack.held < bucket.local_cap {
+        if stack.held < local_cap(bucket.local_cap) {
             stack.held += 1;
         } else {
             bucket.release(1);
@@ -250,39 +360,31 @@ impl PoolCache {
     }
 
     /// Keeps a returned, already scrubbed buffer of bucket `class`, or
-    /// discards it when the bucket's retention bound is reached.
-    #[inline]
+    /// discards it when the bucket's retention bound is reached: push on a
+    /// spare permit, else spill half the stack if it is full and acquire
+    /// permits from the bucket, else discard.
     fn keep(&mut self, shared: &Shared, class: usize, buf: AlignedBuf) {
-        self.counters.classes[class].puts.add_owned(1);
+        let counters = self.counters.class(class);
+        counters.puts.add_owned(1);
         let stack = &mut self.stacks[class];
-        if stack.held > stack.bufs.len() {
-            // A spare permit: the fast path.
-            stack.bufs.push(buf);
+        if stack.len < stack.held {
+            stack.push(buf);
             return;
         }
-        self.keep_slow(shared, class, buf);
-    }
-
-    /// `keep` without a spare permit: spill half the stack if it is full, then
-    /// acquire permits from the bucket, or discard the buffer when there are none.
-    #[cold]
-    #[inline(never)]
-    fn keep_slow(&mut self, shared: &Shared, class: usize, buf: AlignedBuf) {
         let bucket = &shared.buckets[class];
-        let counters = &self.counters.classes[class];
-        let stack = &mut self.stacks[class];
-        if bucket.local_cap > 0 && stack.bufs.len() == bucket.local_cap {
+        let cap = local_cap(bucket.local_cap);
+        if cap > 0 && stack.len == cap {
             // Full, with a buffer for every permit: move the older (colder)
             // half to the shared queue, permits included.
-            let spill = bucket.local_cap.div_ceil(2);
-            for old in stack.bufs.drain(..spill) {
+            let spill = cap.div_ceil(2);
+            for old in stack.take_oldest(spill) {
                 bucket.push_idle(old);
             }
             stack.held -= spill;
         }
         // Take permits for this buffer and a few more, so the next returns
         // stay local.
-        let room = bucket.local_cap - stack.bufs.len();
+        let room = cap - stack.len;
         let permits = bucket.acquire(room.div_ceil(2).max(1));
         if permits == 0 {
             counters.discarded.add_owned(1);
@@ -292,7 +394,7 @@ impl PoolCache {
             bucket.push_idle(buf);
         } else {
             stack.held += permits;
-            stack.bufs.push(buf);
+            stack.push(buf);
         }
     }
 
@@ -306,15 +408,18 @@ impl PoolCache {
             .zip(shared.buckets.iter())
             .zip(self.counters.classes.iter())
         {
-            let freed = stack.bufs.len();
-            bucket.release(stack.held);
-            stack.held = 0;
-            stack.bufs.clear();
+            bucket.release(std::mem::take(&mut stack.held));
+            let freed = stack.take_all().count();
             counters.trimmed.add_owned(freed as u64);
             bytes += (freed * bucket.size) as u64;
         }
         bytes
     }
+}
+
+/// How many permits a stack may hold for a bucket whose `local_cap` is `cap`.
+fn local_cap(cap: usize) -> usize {
+    cap.min(STACK_CAP)
 }
 
 impl Drop for PoolCache {
@@ -327,8 +432,8 @@ impl Drop for PoolCache {
         };
         for (stack, bucket) in self.stacks.iter_mut().zip(shared.buckets.iter()) {
             // Each queued buffer takes its permit along; the spares go back.
-            let spare = stack.held - stack.bufs.len();
-            for buf in stack.bufs.drain(..) {
+            let spare = stack.held - stack.len;
+            for buf in stack.take_all() {
                 bucket.push_idle(buf);
             }
             bucket.release(spare);
@@ -344,6 +449,26 @@ mod tests {
     use crate::pool::BufferPool;
     use crate::pooled_buf::PooledBuf;
     use crate::sync::thread;
+
+    /// A spill takes the oldest buffers, in order, and keeps the newest on
+    /// top; `take_all` empties the stack.
+    #[test]
+    fn a_stack_spills_its_oldest_half_and_keeps_its_newest() {
+        let mut stack = Stack::new();
+        stack.held = STACK_CAP;
+        for cap in 1..=5 {
+            stack.push(AlignedBuf::try_zeroed(cap).unwrap());
+        }
+        let spilled: Vec<usize> = stack.take_oldest(3).map(|buf| buf.capacity()).collect();
+        assert_eq!(spilled, [1, 2, 3]);
+        assert_eq!(stack.len, 2);
+        assert_eq!(stack.pop().map(|buf| buf.capacity()), Some(5));
+        stack.push(AlignedBuf::try_zeroed(6).unwrap());
+        let rest: Vec<usize> = stack.take_all().map(|buf| buf.capacity()).collect();
+        assert_eq!(rest, [4, 6]);
+        assert!(stack.pop().is_none());
+        assert!(stack.slots.iter().all(Option::is_none));
+    }
 
     /// Many threads trading buffers: afterwards every permit is back (free or
     /// held by a queued buffer), none was created, and the queue never held

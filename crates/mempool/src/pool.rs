@@ -19,7 +19,7 @@ use crate::leak::{LeakReport, LeakTracker};
 use crate::local_cache;
 use crate::pooled_buf::PooledBuf;
 use crate::shared::Shared;
-use crate::size_class::OVERSIZED;
+use crate::size_class::{FastRoute, OVERSIZED};
 use crate::stats::PoolStats;
 use crate::sync::Arc;
 use crate::trim;
@@ -81,9 +81,15 @@ use crate::trim;
 pub struct BufferPool {
     /// The core, shared with the thread caches and the idle-trim thread.
     shared: Arc<Shared>,
-    /// Neither a budget nor leak tracking: gets and drops take the plain
-    /// path, with this one branch for both features.
-    plain: bool,
+    /// A put takes the fast path when its class is below this: `OVERSIZED`
+    /// for a pool with neither a budget nor leak tracking, 0 otherwise, so
+    /// that one compare tests for both features and for an oversized buffer
+    /// (the get side does the same in `fast`).
+    fast_put_below: u8,
+    /// The get fast path's routing; it also refuses oversized requests and
+    /// pools with a budget or leak tracking, in the same compare. Boxed: it is 1 KiB,
+    /// and a `BufferPool` is moved by value (`init_global`).
+    fast: Box<FastRoute>,
     /// The memory budget, if one was configured (`budget/`). Boxed: it is
     /// large (a padded word and a mutex), and most pools have none.
     pub(crate) budget: Option<Box<Budget>>,
@@ -137,9 +143,11 @@ impl BufferPool {
         track_leaks: bool,
         idle_trim: Option<Background>,
     ) -> Self {
+        let plain = !track_leaks && budget.is_none();
         Self {
+            fast: Box::new(FastRoute::new(&shared.classes, plain)),
+            fast_put_below: if plain { OVERSIZED } else { 0 },
             shared,
-            plain: !track_leaks && budget.is_none(),
             budget: budget.map(Box::new),
             leaks: track_leaks.then(|| Box::new(LeakTracker::new())),
             _idle_trim: idle_trim,
@@ -180,10 +188,9 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn get(&self, size: usize) -> PooledBuf<'_> {
-        let class = self.route(size);
-        match self.take_plain(size, class) {
+        match self.take_fast(size) {
             Some(buf) => buf,
-            None => self.get_slow(size, class),
+            None => self.get_slow(size),
         }
     }
 
@@ -223,10 +230,9 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
-        let class = self.route(size);
-        match self.take_plain(size, class) {
+        match self.take_fast(size) {
             Some(buf) => Ok(buf),
-            None => self.try_get_slow(size, class),
+            None => self.try_get_slow(size),
         }
     }
 
@@ -602,15 +608,14 @@ impl BufferPool {
 
     // --- the layers below ---------------------------------------------------
 
-    /// The fast path of `get` and `try_get`: an idle buffer from this
-    /// thread's cache or the shared bucket, for a pool with neither a budget
-    /// nor leak tracking. `None` sends the caller down the full path.
+    /// The fast path of `get` and `try_get`: the newest idle buffer of this
+    /// thread's stack, for a pool with neither a budget nor leak tracking
+    /// (one table load and one compare route the size and check both).
+    /// `None` sends the caller down the full path, which routes again.
     /// Returning an `Option` (no error to carry) keeps the guard in registers.
-    #[inline]
-    fn take_plain(&self, size: usize, class: u8) -> Option<PooledBuf<'_>> {
-        if !self.plain || class == OVERSIZED {
-            return None;
-        }
+    #[inline(always)]
+    fn take_fast(&self, size: usize) -> Option<PooledBuf<'_>> {
+        let class = self.fast.class_of(size)?;
         let buf = local_cache::take(&self.shared, usize::from(class), size)?;
         Some(PooledBuf::new(self, buf, size, class))
     }
@@ -619,7 +624,8 @@ impl BufferPool {
     /// tracking, and threads without a cache.
     #[cold]
     #[track_caller]
-    fn get_slow(&self, size: usize, class: u8) -> PooledBuf<'_> {
+    fn get_slow(&self, size: usize) -> PooledBuf<'_> {
+        let class = self.route(size);
         let location = Location::caller();
         let result = match &self.budget {
             None => self.hand_out(size, class, location),
@@ -637,7 +643,8 @@ impl BufferPool {
     /// `try_get` past the fast path; see [`get_slow`](Self::get_slow).
     #[cold]
     #[track_caller]
-    fn try_get_slow(&self, size: usize, class: u8) -> Result<PooledBuf<'_>, PoolError> {
+    fn try_get_slow(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
+        let class = self.route(size);
         match &self.budget {
             None => self.hand_out(size, class, Location::caller()),
             Some(budget) => {
@@ -700,19 +707,28 @@ impl BufferPool {
 
     /// Takes back the buffer of a dropped guard (its `Drop`). `dirty` bytes
     /// from the start may have been written.
-    #[inline]
+    ///
+    /// The fast path pushes the buffer onto this thread's stack and zeroes it
+    /// there; everything else (oversized buffers, budgets, leak tracking, no
+    /// spare permit, another pool in front) goes to one out-of-line call.
+    #[inline(always)]
     pub(crate) fn put(&self, buf: AlignedBuf, class: u8, dirty: usize) {
-        if self.plain {
-            self.put_untracked(buf, class, dirty);
+        let buf = if class < self.fast_put_below {
+            match local_cache::keep_fast(&self.shared, usize::from(class), buf, dirty) {
+                None => return,
+                Some(buf) => buf,
+            }
         } else {
-            self.put_tracked(buf, class, dirty);
-        }
+            buf
+        };
+        self.put_slow(buf, class, dirty);
     }
 
-    /// `put` for a pool with leak tracking or a budget.
+    /// `put` past the fast path: an oversized buffer, a pool with leak
+    /// tracking or a budget, or a buffer the fast path could not keep.
     #[cold]
     #[inline(never)]
-    fn put_tracked(&self, buf: AlignedBuf, class: u8, dirty: usize) {
+    fn put_slow(&self, buf: AlignedBuf, class: u8, dirty: usize) {
         if let Some(leaks) = &self.leaks {
             leaks.forget(&buf);
         }
@@ -725,14 +741,13 @@ impl BufferPool {
     }
 
     /// The put itself: scrub, then keep (or discard) it, or free it if oversized.
-    #[inline]
-    fn put_untracked(&self, buf: AlignedBuf, class: u8, dirty: usize) {
+    fn put_untracked(&self, mut buf: AlignedBuf, class: u8, dirty: usize) {
         let shared = &*self.shared;
         if class == OVERSIZED {
             shared.free_oversized(buf);
             return;
         }
-        let buf = shared.scrub(buf, dirty);
+        shared.scrub(&mut buf, dirty);
         local_cache::keep(&self.shared, usize::from(class), buf);
     }
 

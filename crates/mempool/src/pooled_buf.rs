@@ -266,7 +266,7 @@ impl<'p> PooledBuf<'p> {
 }
 
 impl Drop for PooledBuf<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         let buf = std::mem::replace(&mut self.buf, AlignedBuf::empty());
         self.pool.put(buf, self.class, self.written);

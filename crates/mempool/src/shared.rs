@@ -43,6 +43,11 @@ use crate::size_class::SizeClasses;
 use crate::stats::PoolStats;
 use crate::sync::{Arc, AtomicU64, Mutex, MutexGuard, PoisonError, Relaxed, StdAtomicU64};
 
+/// Pool ids, never reused.
+static NEXT_ID: StdAtomicU64 = StdAtomicU64::new(0);
+/// Values of [`Shared::cache_key`], never reused (64 bits do not wrap).
+static NEXT_KEY: StdAtomicU64 = StdAtomicU64::new(0);
+
 /// The state of a pool, shared with the thread caches.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -53,10 +58,13 @@ pub(crate) struct Shared {
     pub(crate) buckets: Box<[Bucket]>,
     pub(crate) max_buffer_size: usize,
     pub(crate) zero_on_drop: bool,
-    /// Bumped by a trim; a thread cache that sees a new value flushes itself.
-    /// Relaxed: it only asks for a flush, and the buffers are freed by the
-    /// thread that owns them.
-    pub(crate) trim_epoch: AtomicU64,
+    /// This pool and its trim generation in one word, for the thread caches'
+    /// one-compare check: a value no other pool and no other trim ever had
+    /// (taken from one process-wide counter). A trim sets a new one, and a
+    /// thread cache that last saw another value flushes itself at its next
+    /// operation. Relaxed: it only asks for a flush, and the buffers are freed
+    /// by the thread that owns them.
+    pub(crate) cache_key: AtomicU64,
     /// Counters of threads with a live cache for this pool.
     threads: Mutex<Vec<Arc<CachePadded<Counters>>>>,
     /// Counters of exited threads, and of operations that found no thread
@@ -69,17 +77,23 @@ pub(crate) struct Shared {
 impl Shared {
     /// A pool's core over `buckets` (ascending sizes, checked by the builder).
     pub(crate) fn new(buckets: Vec<Bucket>, max_buffer_size: usize, zero_on_drop: bool) -> Self {
-        static NEXT_ID: StdAtomicU64 = StdAtomicU64::new(0);
         Self {
             id: NEXT_ID.fetch_add(1, Relaxed),
             classes: SizeClasses::new(buckets.iter().map(|bucket| bucket.size).collect()),
-            retired: CachePadded::new(Counters::new(buckets.len())),
+            retired: CachePadded::new(Counters::new()),
             buckets: buckets.into_boxed_slice(),
             max_buffer_size,
             zero_on_drop,
-            trim_epoch: AtomicU64::new(0),
+            cache_key: AtomicU64::new(NEXT_KEY.fetch_add(1, Relaxed)),
             threads: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Asks every thread cache of this pool to flush at its next operation on
+    /// it (a trim).
+    pub(crate) fn ask_caches_to_flush(&self) {
+        self.cache_key
+            .store(NEXT_KEY.fetch_add(1, Relaxed), Relaxed);
     }
 
     fn threads(&self) -> MutexGuard<'_, Vec<Arc<CachePadded<Counters>>>> {
@@ -157,11 +171,14 @@ impl Shared {
     /// off. A guard that was only read (`dirty == 0`) skips the call into
     /// `memset`.
     #[inline]
-    pub(crate) fn scrub(&self, mut buf: AlignedBuf, dirty: usize) -> AlignedBuf {
-        if self.zero_on_drop && dirty > 0 {
-            buf.as_mut_slice()[..dirty].fill(0);
+    pub(crate) fn scrub(&self, buf: &mut AlignedBuf, dirty: usize) {
+        if dirty > 0 && self.zero_on_drop {
+            let bytes = buf.as_mut_slice();
+            // `dirty <= capacity` (the guard's invariant); `min` spares the
+            // hot path a panic branch.
+            let end = dirty.min(bytes.len());
+            bytes[..end].fill(0);
         }
-        buf
     }
 
     /// A get for a thread without a cache: take from the shared queue, or
@@ -173,25 +190,15 @@ impl Shared {
         size: usize,
     ) -> Result<AlignedBuf, PoolError> {
         let bucket = &self.buckets[class];
-        let buf = match bucket.pop_idle() {
+        let (buf, hit) = match bucket.pop_idle() {
             Some(buf) => {
                 bucket.release(1);
-                buf
+                (buf, true)
             }
-            None => {
-                let buf = self.allocate(class)?;
-                self.retired.classes[class].misses.add_shared(1);
-                buf
-            }
+            None => (self.allocate(class)?, false),
         };
-        self.count_uncached_get(class, size);
+        self.retired.count_get_shared(class, size, hit);
         Ok(buf)
-    }
-
-    /// Counts a get made without a thread cache.
-    pub(crate) fn count_uncached_get(&self, class: usize, size: usize) {
-        self.retired.classes[class].gets.add_shared(1);
-        self.retired.bytes_requested.add_shared(size as u64);
     }
 
     /// A put for a thread without a cache: keep the scrubbed buffer in the
@@ -201,7 +208,7 @@ impl Shared {
     #[cold]
     pub(crate) fn keep_uncached(self: &Arc<Self>, class: usize, buf: AlignedBuf) {
         let bucket = &self.buckets[class];
-        let counters = &self.retired.classes[class];
+        let counters = self.retired.class(class);
         counters.puts.add_shared(1);
         if bucket.acquire(1) == 1 {
             bucket.push_idle(buf);
@@ -220,14 +227,14 @@ mod tests {
         let shared = Shared::new(vec![Bucket::new(64, 1, 1)], 1 << 20, true);
         let mut buf = AlignedBuf::try_zeroed(64).unwrap();
         buf.as_mut_slice().fill(0xFF);
-        let buf = shared.scrub(buf, 0); // a guard only read: nothing is cleared
+        shared.scrub(&mut buf, 0); // a guard only read: nothing is cleared
         assert!(buf.as_slice().iter().all(|&b| b == 0xFF));
-        let buf = shared.scrub(buf, 10);
+        shared.scrub(&mut buf, 10);
         assert!(buf.as_slice()[..10].iter().all(|&b| b == 0));
         assert!(buf.as_slice()[10..].iter().all(|&b| b == 0xFF));
 
         let off = Shared::new(vec![Bucket::new(64, 1, 1)], 1 << 20, false);
-        let buf = off.scrub(buf, 64);
+        off.scrub(&mut buf, 64);
         assert!(buf.as_slice()[10..].iter().all(|&b| b == 0xFF));
     }
 }

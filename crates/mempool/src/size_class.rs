@@ -90,6 +90,59 @@ impl SizeClasses {
     }
 }
 
+/// The fast path's routing: one table load and one compare, which also
+/// send oversized requests and pools with a budget or leak tracking to the
+/// full path.
+///
+/// `entries[k]` is the bucket [`SizeClasses`] starts its scan at for
+/// `k = ceil(log2(size))`, with the exclusive limit under which that bucket is
+/// the answer (its size plus one). A request at or above the limit takes the
+/// full path, which routes it with [`SizeClasses::class_of`]. The limit is 0,
+/// so that every request takes the full path, where `start[k]` has no bucket,
+/// for `k = 64` (size 0 and sizes above 2^63), and for every `k` of a pool
+/// that is not `plain`.
+#[derive(Debug)]
+pub(crate) struct FastRoute {
+    entries: [FastEntry; usize::BITS as usize + 1],
+}
+
+#[derive(Debug, Clone, Copy)]
+struct FastEntry {
+    limit: usize,
+    class: u8,
+}
+
+impl FastRoute {
+    /// The table for `classes`; with `enabled == false`, one that sends every
+    /// request to the full path.
+    pub(crate) fn new(classes: &SizeClasses, enabled: bool) -> Self {
+        let mut entries = [FastEntry { limit: 0, class: 0 }; usize::BITS as usize + 1];
+        for (entry, &start) in entries.iter_mut().zip(classes.start.iter()) {
+            if let Some(&bucket) = classes.sizes.get(usize::from(start)).filter(|_| enabled) {
+                // `usize::MAX` itself then takes the full path, which is still right.
+                *entry = FastEntry {
+                    limit: bucket.saturating_add(1),
+                    class: start,
+                };
+            }
+        }
+        // Sizes above 2^63 and size 0 (see `class_of`) take the full path.
+        entries[usize::BITS as usize].limit = 0;
+        Self { entries }
+    }
+
+    /// The bucket of a request of `size` bytes, or `None` to take the full path.
+    #[inline]
+    pub(crate) fn class_of(&self, size: usize) -> Option<u8> {
+        // `wrapping_sub`, two instructions fewer than `saturating_sub`: size 0
+        // lands in the last entry, whose limit is 0, so it takes the full
+        // path, which serves it.
+        let k = (usize::BITS - size.wrapping_sub(1).leading_zeros()) as usize;
+        let entry = self.entries[k];
+        (size < entry.limit).then_some(entry.class)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,9 +157,36 @@ mod tests {
     }
 
     fn class_of(sizes: &[usize], size: usize) -> u8 {
-        let routed = SizeClasses::new(sizes.into()).class_of(size);
+        let classes = SizeClasses::new(sizes.into());
+        let routed = classes.class_of(size);
         assert_eq!(routed, scan(sizes, size), "sizes {sizes:?}, size {size}");
+        // The fast table either agrees or defers, and never takes oversized requests.
+        let fast = FastRoute::new(&classes, true).class_of(size);
+        assert!(
+            fast.is_none() || fast == Some(routed),
+            "sizes {sizes:?}, size {size}"
+        );
+        assert_eq!(FastRoute::new(&classes, false).class_of(size), None);
         routed
+    }
+
+    #[test]
+    fn fast_route_takes_every_request_to_power_of_two_buckets() {
+        let classes = SizeClasses::new(DEFAULT_BUCKET_SIZES.into());
+        let fast = FastRoute::new(&classes, true);
+        assert_eq!(fast.class_of(0), None, "size 0 takes the full path");
+        for size in (1..=(16 << 20))
+            .step_by(4093)
+            .chain([1, 512, 513, 16 << 20])
+        {
+            assert_eq!(
+                fast.class_of(size),
+                Some(classes.class_of(size)),
+                "size {size}"
+            );
+        }
+        assert_eq!(fast.class_of((16 << 20) + 1), None);
+        assert_eq!(fast.class_of(usize::MAX), None);
     }
 
     #[test]

@@ -34,6 +34,12 @@ use crate::budget::BudgetStats;
 /// thread's counters at a slightly different moment, so the identities can be
 /// off by the operations in flight; differences saturate at zero.
 ///
+/// Every cumulative figure (all but `in_use`, `bytes_in_use`,
+/// `bytes_retained` and each bucket's `in_use` and `idle`, which are gauges)
+/// only grows from one snapshot to the next, even under churn: each is a sum
+/// of counts that only grow (`gets` is `hits + misses` + `oversized`), never
+/// a difference.
+///
 /// [`BufferPool::stats`]: crate::BufferPool::stats
 /// [`mempool::stats`]: crate::stats()
 ///

@@ -12,12 +12,15 @@
 //! - `park_timeout`: loom has no clock, so it parks until unparked (a spurious
 //!   wake-up is always allowed, and the models do not use deadlines).
 //! - `mpsc`: only the exporter's start-up handshake and the unit tests use it.
+//! - `Cell` and `RefCell`: they live inside thread-locals, which are loom's,
+//!   so each model thread has its own and nothing is shared.
 //! - [`StdAtomicU64`]: for `static` ids, which loom's non-`const` `new`
 //!   cannot initialise and which guard no memory.
 
 pub(crate) use std::sync::atomic::AtomicU64 as StdAtomicU64;
 #[cfg(any(test, feature = "prometheus"))]
 pub(crate) use std::sync::mpsc;
+pub(crate) use std::cell::{Cell, RefCell};
 pub(crate) use std::sync::{Arc, PoisonError, Weak};
 
 #[cfg(not(loom))]

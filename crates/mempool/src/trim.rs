@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::background::Background;
 use crate::local_cache;
 use crate::shared::Shared;
-use crate::sync::{Arc, Relaxed};
+use crate::sync::Arc;
 
 /// Frees every idle buffer of the shared queues and of the calling thread's
 /// cache, asks the other threads to flush theirs, and returns the bytes freed
@@ -21,7 +21,7 @@ use crate::sync::{Arc, Relaxed};
 pub(crate) fn trim(shared: &Arc<Shared>) -> u64 {
     let mut freed_bytes = flush_this_thread(shared);
     // Ask the other threads' caches to flush at their next use.
-    shared.trim_epoch.fetch_add(1, Relaxed);
+    shared.ask_caches_to_flush();
     for (index, bucket) in shared.buckets.iter().enumerate() {
         let freed = bucket.drain();
         shared.retired.classes[index]
@@ -43,7 +43,7 @@ pub(crate) fn trim_to(shared: &Arc<Shared>, floor: u64) -> u64 {
     let mut freed = drain_down(shared, excess);
     if freed < excess {
         freed += flush_this_thread(shared);
-        shared.trim_epoch.fetch_add(1, Relaxed);
+        shared.ask_caches_to_flush();
     }
     freed
 }
@@ -92,7 +92,7 @@ fn free_one(shared: &Shared, class: usize) -> bool {
 fn trim_shared_to(shared: &Shared, floor: u64, retained: u64) {
     let excess = retained.saturating_sub(floor);
     if excess > 0 && drain_down(shared, excess) < excess {
-        shared.trim_epoch.fetch_add(1, Relaxed);
+        shared.ask_caches_to_flush();
     }
 }
 
