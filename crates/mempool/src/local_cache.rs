@@ -32,7 +32,43 @@ type Front = Option<ManuallyDrop<Box<PoolCache>>>;
 
 thread_local! {
     /// The cache of the pool this thread used last: all the fast paths touch.
-    static FRONT: Cell<Front> = const { Cell::new(None) };
+    static FRONT: FrontCell = const { empty_front() };
+}
+
+/// What [`FRONT`] is: a plain cell, without drop glue.
+#[cfg(not(loom))]
+type FrontCell = Cell<Front>;
+
+#[cfg(not(loom))]
+const fn empty_front() -> FrontCell {
+    Cell::new(None)
+}
+
+/// Under loom, a cell that hands its cache back when it is destroyed: loom
+/// destroys a model thread's thread-locals in an order of its own, and
+/// [`FRONT`] may go before [`REST`], whose destructor would otherwise drain it.
+#[cfg(loom)]
+struct FrontCell(Cell<Front>);
+
+#[cfg(loom)]
+const fn empty_front() -> FrontCell {
+    FrontCell(Cell::new(None))
+}
+
+#[cfg(loom)]
+impl std::ops::Deref for FrontCell {
+    type Target = Cell<Front>;
+
+    fn deref(&self) -> &Cell<Front> {
+        &self.0
+    }
+}
+
+#[cfg(loom)]
+impl Drop for FrontCell {
+    fn drop(&mut self) {
+        drop(self.0.take().map(ManuallyDrop::into_inner));
+    }
 }
 
 thread_local! {
@@ -70,8 +106,9 @@ impl Drop for Rest {
     fn drop(&mut self) {
         // `Rest` is already marked destroyed, so a call that re-enters from
         // the frees below takes the shared path.
-        let front = FRONT.with(Cell::take);
-        drop(front.map(ManuallyDrop::into_inner));
+        if let Ok(front) = FRONT.try_with(|front| front.take()) {
+            drop(front.map(ManuallyDrop::into_inner));
+        }
     }
 }
 
@@ -156,15 +193,21 @@ impl Stack {
 /// since its last use: one compare, no borrow flag, no lookup.
 #[inline(always)]
 fn with_front<R>(shared: &Shared, f: impl FnOnce(&mut PoolCache) -> R) -> Option<R> {
-    FRONT.with(|front| {
-        let mut cache = front.take()?;
-        let result = (cache.key == shared.cache_key.load(Relaxed)).then(|| f(&mut cache));
-        // The cell is empty: nothing puts a cache there while one is out (see
-        // `Rest`). If `f` panicked, the cache would stay out and leak; the
-        // fast paths have no panicking operation.
-        front.set(Some(cache));
-        result
-    })
+    // `try_with`: always `Ok` for std's const, drop-free thread-local (so it
+    // costs nothing); under loom `FRONT` can be gone while a destructor still
+    // returns buffers.
+    FRONT
+        .try_with(|front| {
+            let mut cache = front.take()?;
+            let result = (cache.key == shared.cache_key.load(Relaxed)).then(|| f(&mut cache));
+            // The cell is empty: nothing puts a cache there while one is out (see
+            // `Rest`). If `f` panicked, the cache would stay out and leak; the
+            // fast paths have no panicking operation.
+            front.set(Some(cache));
+            result
+        })
+        .ok()
+        .flatten()
 }
 
 /// The fast path of a get: the newest idle buffer of bucket `class` from this
@@ -266,29 +309,31 @@ pub(crate) fn with_cache<R>(
     REST.try_with(|rest| {
         // Borrowed for as long as the front cache is out (see `Rest`).
         let mut rest = rest.0.try_borrow_mut().ok()?;
-        FRONT.with(|front| {
-            // Owned as a plain `Box` while out, so that a panic in `f` drops
-            // it (handing its buffers back) instead of leaking it.
-            let mut cache = match front.take().map(ManuallyDrop::into_inner) {
-                Some(front) if front.pool_id == shared.id => front,
-                other => {
-                    let cache = match rest.iter().position(|c| c.pool_id == shared.id) {
-                        Some(index) => rest.swap_remove(index),
-                        None => new_cache(&mut rest, shared),
-                    };
-                    rest.extend(other);
-                    cache
+        FRONT
+            .try_with(|front| {
+                // Owned as a plain `Box` while out, so that a panic in `f` drops
+                // it (handing its buffers back) instead of leaking it.
+                let mut cache = match front.take().map(ManuallyDrop::into_inner) {
+                    Some(front) if front.pool_id == shared.id => front,
+                    other => {
+                        let cache = match rest.iter().position(|c| c.pool_id == shared.id) {
+                            Some(index) => rest.swap_remove(index),
+                            None => new_cache(&mut rest, shared),
+                        };
+                        rest.extend(other);
+                        cache
+                    }
+                };
+                let key = shared.cache_key.load(Relaxed);
+                if cache.key != key {
+                    cache.key = key;
+                    cache.flush(shared);
                 }
-            };
-            let key = shared.cache_key.load(Relaxed);
-            if cache.key != key {
-                cache.key = key;
-                cache.flush(shared);
-            }
-            let result = f(&mut cache);
-            front.set(Some(ManuallyDrop::new(cache)));
-            Some(result)
-        })
+                let result = f(&mut cache);
+                front.set(Some(ManuallyDrop::new(cache)));
+                Some(result)
+            })
+            .ok()?
     })
     .ok()
     .flatten()
@@ -299,10 +344,10 @@ pub(crate) fn remove(pool_id: u64) {
     let cache = REST
         .try_with(|rest| {
             let mut rest = rest.0.try_borrow_mut().ok()?;
-            match FRONT.with(Cell::take) {
+            match FRONT.try_with(|front| front.take()).ok()? {
                 Some(front) if front.pool_id == pool_id => Some(ManuallyDrop::into_inner(front)),
                 other => {
-                    FRONT.with(|front| front.set(other));
+                    let _ = FRONT.try_with(|front| front.set(other));
                     let index = rest.iter().position(|cache| cache.pool_id == pool_id)?;
                     Some(rest.swap_remove(index))
                 }

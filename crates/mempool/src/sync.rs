@@ -15,12 +15,13 @@
 //! - `Cell` and `RefCell`: they live inside thread-locals, which are loom's,
 //!   so each model thread has its own and nothing is shared.
 //! - [`StdAtomicU64`]: for `static` ids, which loom's non-`const` `new`
-//!   cannot initialise and which guard no memory.
+//!   cannot initialise and which guard no memory, and for the statistics
+//!   counters (`counters.rs`), which guard no memory either.
 
+pub(crate) use std::cell::{Cell, RefCell};
 pub(crate) use std::sync::atomic::AtomicU64 as StdAtomicU64;
 #[cfg(any(test, feature = "prometheus"))]
 pub(crate) use std::sync::mpsc;
-pub(crate) use std::cell::{Cell, RefCell};
 pub(crate) use std::sync::{Arc, PoisonError, Weak};
 
 #[cfg(not(loom))]
