@@ -12,6 +12,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use rustix::process::{Pid, Signal};
+
 /// The venv's python: `$TAKHIN_KAFKA_PYTHON` (set by `.ci/run`), else
 /// `target/kafka-venv/bin/python`. `None` (the test skips, printing why)
 /// when neither exists, except under `CI=true`, where that fails the test.
@@ -103,12 +105,14 @@ impl Broker {
 
     /// Sends `signal` (`TERM`, `INT`, `KILL`) and waits at most 30 s.
     pub fn stop(mut self, signal: &str) -> (ExitStatus, Vec<String>) {
-        let sent = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(sent.success());
+        let signal = match signal {
+            "TERM" => Signal::TERM,
+            "INT" => Signal::INT,
+            "KILL" => Signal::KILL,
+            other => panic!("unknown signal {other}"),
+        };
+        let pid = Pid::from_raw(self.child.id() as i32).expect("a positive pid");
+        rustix::process::kill_process(pid, signal).expect("signal the broker");
         let status =
             wait(&mut self.child, Duration::from_secs(30)).expect("the broker exited within 30 s");
         let lines = self.lines.try_iter().collect();
