@@ -150,6 +150,7 @@ mod bucket;
 mod counters;
 mod error;
 mod size_class;
+mod stack;
 mod stats;
 mod sync;
 

@@ -11,7 +11,7 @@
 //! One thread may use several pools, so the thread-local holds one
 //! [`PoolCache`] per pool, most recently used first.
 
-use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
 
 use crossbeam_utils::CachePadded;
 
@@ -19,16 +19,15 @@ use crate::aligned_buf::AlignedBuf;
 use crate::counters::Counters;
 use crate::error::PoolError;
 use crate::shared::Shared;
+use crate::stack::{STACK_CAP, Stack};
 use crate::sync::{Arc, Cell, RefCell, Relaxed, Weak, thread_local};
 
-/// The most buffers one stack holds: the builder caps a thread cache at 16
-/// buffers per bucket, and a larger `local_cap` is treated as 16.
-const STACK_CAP: usize = 16;
-
-/// The front cache, as its cell holds it: `ManuallyDrop`, so that the cell
-/// has no drop glue and std serves [`FRONT`] with no state check and no
-/// destructor registration; [`Rest`]'s destructor drops it instead.
-type Front = Option<ManuallyDrop<Box<PoolCache>>>;
+/// The front cache, as its cell holds it: a pointer from `Box::into_raw`, so
+/// that the cell has no drop glue (std then serves [`FRONT`] with no state
+/// check and no destructor registration; [`Rest`]'s destructor frees it),
+/// and so that the fast paths use the cache where it is, without taking it
+/// out and putting it back.
+type Front = Option<NonNull<PoolCache>>;
 
 thread_local! {
     /// The cache of the pool this thread used last: all the fast paths touch.
@@ -67,8 +66,25 @@ impl std::ops::Deref for FrontCell {
 #[cfg(loom)]
 impl Drop for FrontCell {
     fn drop(&mut self) {
-        drop(self.0.take().map(ManuallyDrop::into_inner));
+        drop(take_front(self));
     }
+}
+
+/// Takes the front cache out of its cell, as the `Box` it was.
+fn take_front(front: &FrontCell) -> Option<Box<PoolCache>> {
+    // SAFETY: a pointer in the cell comes from `Box::into_raw` (in
+    // `put_front`) and the cell owns that box; taking the pointer out of the
+    // cell hands the ownership back, once.
+    front
+        .take()
+        .map(|cache| unsafe { Box::from_raw(cache.as_ptr()) })
+}
+
+/// Puts `cache` in the (empty) front cell, which owns it from then on.
+fn put_front(front: &FrontCell, cache: Box<PoolCache>) {
+    let old = front.replace(Some(NonNull::from(Box::leak(cache))));
+    // Nothing puts a cache in the cell while one is out (see `Rest`).
+    debug_assert!(old.is_none());
 }
 
 thread_local! {
@@ -83,19 +99,19 @@ thread_local! {
 ///
 /// # Re-entrancy and teardown
 ///
-/// An operation *takes* the front cache out of [`FRONT`] and puts it back when
-/// done. The fast paths (a pop or a push, then `memset`) call nothing else in
-/// between, so nothing can see the hole. A slow path holds `Rest` borrowed
-/// for as long as the front cache is out, and may call the allocator (to free
-/// a buffer, to grow the vector); a global allocator that calls back into a
-/// pool then finds `FRONT` empty and `Rest` borrowed, and takes the shared
-/// path instead of panicking. At thread exit, `Rest`'s destructor takes the
-/// front cache out and drops it with the others (each hands its buffers back
-/// to its pool); an operation after that finds `FRONT` empty and `Rest`
-/// gone: the shared path again.
+/// The fast paths use the front cache in place, through its pointer, and
+/// call nothing but `memset` while they hold it, so nothing else can reach
+/// it meanwhile. A slow path *takes* the front cache out of [`FRONT`], holds
+/// `Rest` borrowed for as long as the cache is out, and may call the
+/// allocator (to free a buffer, to grow the vector); a global allocator that
+/// calls back into a pool then finds `FRONT` empty and `Rest` borrowed, and
+/// takes the shared path instead of panicking. At thread exit, `Rest`'s
+/// destructor takes the front cache out and drops it with the others (each
+/// hands its buffers back to its pool); an operation after that finds
+/// `FRONT` empty and `Rest` gone: the shared path again.
 ///
-/// Boxed caches, so that the front is one word to take and put back, and a
-/// cache moves between `FRONT` and `Rest` without copying it.
+/// Boxed caches, so that the front is one word, and a cache moves between
+/// `FRONT` and `Rest` without copying it.
 #[expect(
     clippy::vec_box,
     reason = "`FRONT` holds a `Box<PoolCache>`, see above"
@@ -106,8 +122,8 @@ impl Drop for Rest {
     fn drop(&mut self) {
         // `Rest` is already marked destroyed, so a call that re-enters from
         // the frees below takes the shared path.
-        if let Ok(front) = FRONT.try_with(|front| front.take()) {
-            drop(front.map(ManuallyDrop::into_inner));
+        if let Ok(front) = FRONT.try_with(take_front) {
+            drop(front);
         }
     }
 }
@@ -127,87 +143,27 @@ pub(crate) struct PoolCache {
     stacks: Box<[Stack]>,
 }
 
-/// The cached buffers of one bucket: a fixed array, so pushes never allocate.
-#[derive(Debug)]
-struct Stack {
-    /// `slots[..len]` hold buffers, most recently returned last; the rest are
-    /// empty. `len <= held`.
-    len: usize,
-    /// Retention permits this stack holds, with or without a buffer:
-    /// `held - len` are spare, ready for the next return without touching
-    /// the bucket. Never above the bucket's `local_cap` nor [`STACK_CAP`].
-    held: usize,
-    slots: [Option<AlignedBuf>; STACK_CAP],
-}
-
-impl Stack {
-    fn new() -> Self {
-        Self {
-            len: 0,
-            held: 0,
-            slots: [const { None }; STACK_CAP],
-        }
-    }
-
-    /// The most recently returned buffer; its permit stays held, as a spare.
-    #[inline]
-    fn pop(&mut self) -> Option<AlignedBuf> {
-        let len = self.len.checked_sub(1)?;
-        let buf = self.slots[len % STACK_CAP].take()?;
-        self.len = len;
-        Some(buf)
-    }
-
-    /// Pushes `buf`, and returns it in its slot; the caller checked that
-    /// `len < held`.
-    #[inline]
-    fn push(&mut self, buf: AlignedBuf) -> &mut AlignedBuf {
-        debug_assert!(self.len < self.held && self.held <= STACK_CAP);
-        let slot = &mut self.slots[self.len % STACK_CAP];
-        let old = slot.replace(buf);
-        // `slots[len]` is empty while `len < held <= STACK_CAP`; forgetting
-        // the `None` spares the hot path a drop check.
-        debug_assert!(old.is_none());
-        std::mem::forget(old);
-        self.len += 1;
-        slot.get_or_insert_with(AlignedBuf::empty)
-    }
-
-    /// Removes the `n` oldest buffers, keeping the order of the rest.
-    fn take_oldest(&mut self, n: usize) -> impl Iterator<Item = AlignedBuf> + '_ {
-        let n = n.min(self.len);
-        self.len -= n;
-        self.slots[..n + self.len].rotate_left(n);
-        let tail = self.len..self.len + n;
-        self.slots[tail].iter_mut().filter_map(Option::take)
-    }
-
-    /// Removes every buffer.
-    fn take_all(&mut self) -> impl Iterator<Item = AlignedBuf> + '_ {
-        let len = std::mem::take(&mut self.len);
-        self.slots[..len].iter_mut().filter_map(Option::take)
-    }
-}
-
-/// Runs `f` on the front cache if it belongs to `shared` and saw no trim
-/// since its last use: one compare, no borrow flag, no lookup.
+/// The front cache, used where it is, if it belongs to `shared` and saw no
+/// trim since its last use: one compare, no borrow flag, no lookup.
+///
+/// # Safety
+///
+/// While the reference lives, the caller must not reach [`FRONT`] or
+/// [`REST`], even through a call into a pool or the allocator: it is the only
+/// reference to the cache.
 #[inline(always)]
-fn with_front<R>(shared: &Shared, f: impl FnOnce(&mut PoolCache) -> R) -> Option<R> {
+unsafe fn front_cache<'a>(shared: &Shared) -> Option<&'a mut PoolCache> {
     // `try_with`: always `Ok` for std's const, drop-free thread-local (so it
     // costs nothing); under loom `FRONT` can be gone while a destructor still
     // returns buffers.
-    FRONT
-        .try_with(|front| {
-            let mut cache = front.take()?;
-            let result = (cache.key == shared.cache_key.load(Relaxed)).then(|| f(&mut cache));
-            // The cell is empty: nothing puts a cache there while one is out (see
-            // `Rest`). If `f` panicked, the cache would stay out and leak; the
-            // fast paths have no panicking operation.
-            front.set(Some(cache));
-            result
-        })
-        .ok()
-        .flatten()
+    let mut cache = FRONT.try_with(|front| front.get()).ok().flatten()?;
+    // SAFETY: the pointer is valid: the cell owns the box it came from (see
+    // `put_front`), and only `take_front`, on this thread, ends that. The
+    // reference is the only one while it lives: everything else that uses
+    // the cache takes it out of the cell first, and the caller reaches
+    // nothing that could (its promise).
+    let cache = unsafe { cache.as_mut() };
+    (cache.key == shared.cache_key.load(Relaxed)).then_some(cache)
 }
 
 /// The fast path of a get: the newest idle buffer of bucket `class` from this
@@ -216,12 +172,11 @@ fn with_front<R>(shared: &Shared, f: impl FnOnce(&mut PoolCache) -> R) -> Option
 /// anything: the caller then goes to [`take_or_allocate`].
 #[inline(always)]
 pub(crate) fn take(shared: &Shared, class: usize, size: usize) -> Option<AlignedBuf> {
-    with_front(shared, |cache| {
-        let buf = cache.stacks.get_mut(class)?.pop()?;
-        cache.counters.count_get_owned(class, size, true);
-        Some(buf)
-    })
-    .flatten()
+    // SAFETY: what follows pops and counts; it calls nothing.
+    let cache = unsafe { front_cache(shared) }?;
+    let buf = cache.stacks.get_mut(class)?.pop()?;
+    cache.counters.count_get_owned(class, size, true);
+    Some(buf)
 }
 
 /// Takes a buffer of bucket `class` for a get of `size` bytes, through this
@@ -264,25 +219,19 @@ pub(crate) fn keep_fast(
     class: usize,
     buf: AlignedBuf,
     dirty: usize,
-) -> Option<AlignedBuf> {
-    // The buffer comes back out of the closure when the fast path cannot
-    // keep it, and stays in `slot` when the closure does not run at all.
-    let mut slot = Some(buf);
-    with_front(shared, |cache| {
-        let Some(stack) = cache.stacks.get_mut(class) else {
-            return;
-        };
-        if stack.len >= stack.held {
-            return;
-        }
-        let Some(buf) = slot.take() else {
-            return;
-        };
-        let buf = stack.push(buf);
-        cache.counters.class(class).puts.add_owned(1);
-        shared.scrub(buf, dirty);
-    });
-    slot
+) -> Result<(), AlignedBuf> {
+    // SAFETY: what follows pushes, counts and zeroes; it calls nothing but
+    // `memset`.
+    let Some(cache) = (unsafe { front_cache(shared) }) else {
+        return Err(buf);
+    };
+    let Some(stack) = cache.stacks.get_mut(class) else {
+        return Err(buf);
+    };
+    let buf = stack.push(buf)?;
+    cache.counters.class(class).puts.add_owned(1);
+    shared.scrub(buf, dirty);
+    Ok(())
 }
 
 /// Keeps a scrubbed buffer of bucket `class`, through this thread's cache
@@ -313,7 +262,7 @@ pub(crate) fn with_cache<R>(
             .try_with(|front| {
                 // Owned as a plain `Box` while out, so that a panic in `f` drops
                 // it (handing its buffers back) instead of leaking it.
-                let mut cache = match front.take().map(ManuallyDrop::into_inner) {
+                let mut cache = match take_front(front) {
                     Some(front) if front.pool_id == shared.id => front,
                     other => {
                         let cache = match rest.iter().position(|c| c.pool_id == shared.id) {
@@ -330,7 +279,7 @@ pub(crate) fn with_cache<R>(
                     cache.flush(shared);
                 }
                 let result = f(&mut cache);
-                front.set(Some(ManuallyDrop::new(cache)));
+                put_front(front, cache);
                 Some(result)
             })
             .ok()?
@@ -344,10 +293,12 @@ pub(crate) fn remove(pool_id: u64) {
     let cache = REST
         .try_with(|rest| {
             let mut rest = rest.0.try_borrow_mut().ok()?;
-            match FRONT.try_with(|front| front.take()).ok()? {
-                Some(front) if front.pool_id == pool_id => Some(ManuallyDrop::into_inner(front)),
+            match FRONT.try_with(take_front).ok()? {
+                Some(front) if front.pool_id == pool_id => Some(front),
                 other => {
-                    let _ = FRONT.try_with(|front| front.set(other));
+                    if let Some(other) = other {
+                        let _ = FRONT.try_with(|front| put_front(front, other));
+                    }
                     let index = rest.iter().position(|cache| cache.pool_id == pool_id)?;
                     Some(rest.swap_remove(index))
                 }
@@ -396,8 +347,8 @@ impl PoolCache {
         let bucket = &shared.buckets[class];
         let buf = bucket.pop_idle()?;
         // The buffer brought a permit; keep it as a spare if there is room.
-        if stack.held < local_cap(bucket.local_cap) {
-            stack.held += 1;
+        if stack.held() < local_cap(bucket.local_cap) {
+            stack.add_held(1);
         } else {
             bucket.release(1);
         }
@@ -412,24 +363,23 @@ impl PoolCache {
         let counters = self.counters.class(class);
         counters.puts.add_owned(1);
         let stack = &mut self.stacks[class];
-        if stack.len < stack.held {
-            stack.push(buf);
+        let Err(buf) = stack.push(buf) else {
             return;
-        }
+        };
         let bucket = &shared.buckets[class];
         let cap = local_cap(bucket.local_cap);
-        if cap > 0 && stack.len == cap {
+        if cap > 0 && stack.len() == cap {
             // Full, with a buffer for every permit: move the older (colder)
             // half to the shared queue, permits included.
             let spill = cap.div_ceil(2);
             for old in stack.take_oldest(spill) {
                 bucket.push_idle(old);
             }
-            stack.held -= spill;
+            stack.drop_held(spill);
         }
         // Take permits for this buffer and a few more, so the next returns
         // stay local.
-        let room = cap - stack.len;
+        let room = cap - stack.len();
         let permits = bucket.acquire(room.div_ceil(2).max(1));
         if permits == 0 {
             counters.discarded.add_owned(1);
@@ -438,8 +388,9 @@ impl PoolCache {
             // No thread cache for this bucket: the shared queue keeps it.
             bucket.push_idle(buf);
         } else {
-            stack.held += permits;
-            stack.push(buf);
+            stack.add_held(permits);
+            let pushed = stack.push(buf);
+            debug_assert!(pushed.is_ok(), "a permit was just added");
         }
     }
 
@@ -453,8 +404,8 @@ impl PoolCache {
             .zip(shared.buckets.iter())
             .zip(self.counters.classes.iter())
         {
-            bucket.release(std::mem::take(&mut stack.held));
             let freed = stack.take_all().count();
+            bucket.release(stack.drop_spare());
             counters.trimmed.add_owned(freed as u64);
             bytes += (freed * bucket.size) as u64;
         }
@@ -477,12 +428,14 @@ impl Drop for PoolCache {
         };
         for (stack, bucket) in self.stacks.iter_mut().zip(shared.buckets.iter()) {
             // Each queued buffer takes its permit along; the spares go back.
-            let spare = stack.held - stack.len;
+            let spare = stack.drop_spare();
             for buf in stack.take_all() {
                 bucket.push_idle(buf);
             }
             bucket.release(spare);
-            stack.held = 0;
+            // The queued buffers took their permits along.
+            let queued = stack.held();
+            stack.drop_held(queued);
         }
         shared.retire(&self.counters);
     }
@@ -494,26 +447,6 @@ mod tests {
     use crate::pool::BufferPool;
     use crate::pooled_buf::PooledBuf;
     use crate::sync::thread;
-
-    /// A spill takes the oldest buffers, in order, and keeps the newest on
-    /// top; `take_all` empties the stack.
-    #[test]
-    fn a_stack_spills_its_oldest_half_and_keeps_its_newest() {
-        let mut stack = Stack::new();
-        stack.held = STACK_CAP;
-        for cap in 1..=5 {
-            stack.push(AlignedBuf::try_zeroed(cap).unwrap());
-        }
-        let spilled: Vec<usize> = stack.take_oldest(3).map(|buf| buf.capacity()).collect();
-        assert_eq!(spilled, [1, 2, 3]);
-        assert_eq!(stack.len, 2);
-        assert_eq!(stack.pop().map(|buf| buf.capacity()), Some(5));
-        stack.push(AlignedBuf::try_zeroed(6).unwrap());
-        let rest: Vec<usize> = stack.take_all().map(|buf| buf.capacity()).collect();
-        assert_eq!(rest, [4, 6]);
-        assert!(stack.pop().is_none());
-        assert!(stack.slots.iter().all(Option::is_none));
-    }
 
     /// Many threads trading buffers: afterwards every permit is back (free or
     /// held by a queued buffer), none was created, and the queue never held

@@ -19,10 +19,15 @@ use crate::leak::{LeakReport, LeakTracker};
 use crate::local_cache;
 use crate::pooled_buf::PooledBuf;
 use crate::shared::Shared;
-use crate::size_class::{FastRoute, OVERSIZED};
+use crate::size_class::{FastRoute, MAX_BUCKETS, OVERSIZED};
 use crate::stats::PoolStats;
 use crate::sync::Arc;
 use crate::trim;
+
+/// The flag `BufferPool::put_flag` sets: above every bucket index.
+const SLOW_PUT: u8 = 0x80;
+
+const _: () = assert!(MAX_BUCKETS <= SLOW_PUT as usize);
 
 /// A pool of reusable byte buffers, sorted into buckets by size.
 ///
@@ -81,11 +86,13 @@ use crate::trim;
 pub struct BufferPool {
     /// The core, shared with the thread caches and the idle-trim thread.
     shared: Arc<Shared>,
-    /// A put takes the fast path when its class is below this: `OVERSIZED`
-    /// for a pool with neither a budget nor leak tracking, 0 otherwise, so
-    /// that one compare tests for both features and for an oversized buffer
-    /// (the get side does the same in `fast`).
-    fast_put_below: u8,
+    /// Set in the class of every guard this pool hands out: 0 for a pool
+    /// with neither a budget nor leak tracking, [`SLOW_PUT`] otherwise. A
+    /// flagged class (like `OVERSIZED`) fails the put fast path's bounds
+    /// check on the thread cache's stacks, so that one compare tests for
+    /// both features and for an oversized buffer (the get side does the same
+    /// in `fast`).
+    put_flag: u8,
     /// The get fast path's routing; it also refuses oversized requests and
     /// pools with a budget or leak tracking, in the same compare. Boxed: it is 1 KiB,
     /// and a `BufferPool` is moved by value (`init_global`).
@@ -146,7 +153,7 @@ impl BufferPool {
         let plain = !track_leaks && budget.is_none();
         Self {
             fast: Box::new(FastRoute::new(&shared.classes, plain)),
-            fast_put_below: if plain { OVERSIZED } else { 0 },
+            put_flag: if plain { 0 } else { SLOW_PUT },
             shared,
             budget: budget.map(Box::new),
             leaks: track_leaks.then(|| Box::new(LeakTracker::new())),
@@ -687,7 +694,7 @@ impl BufferPool {
         if let Some(leaks) = &self.leaks {
             leaks.record(&buf, size, location);
         }
-        Ok(PooledBuf::new(self, buf, size, class))
+        Ok(PooledBuf::new(self, buf, size, class | self.put_flag))
     }
 
     /// [`hand_out`](Self::hand_out) for a get that holds a budget charge: the
@@ -713,15 +720,9 @@ impl BufferPool {
     /// spare permit, another pool in front) goes to one out-of-line call.
     #[inline(always)]
     pub(crate) fn put(&self, buf: AlignedBuf, class: u8, dirty: usize) {
-        let buf = if class < self.fast_put_below {
-            match local_cache::keep_fast(&self.shared, usize::from(class), buf, dirty) {
-                None => return,
-                Some(buf) => buf,
-            }
-        } else {
-            buf
-        };
-        self.put_slow(buf, class, dirty);
+        if let Err(buf) = local_cache::keep_fast(&self.shared, usize::from(class), buf, dirty) {
+            self.put_slow(buf, class, dirty);
+        }
     }
 
     /// `put` past the fast path: an oversized buffer, a pool with leak
@@ -729,6 +730,11 @@ impl BufferPool {
     #[cold]
     #[inline(never)]
     fn put_slow(&self, buf: AlignedBuf, class: u8, dirty: usize) {
+        let class = if class == OVERSIZED {
+            class
+        } else {
+            class & !SLOW_PUT
+        };
         if let Some(leaks) = &self.leaks {
             leaks.forget(&buf);
         }

@@ -1,6 +1,7 @@
 //! `PooledBuf`: the guard that owns a pooled buffer until it is dropped.
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 
 use crate::aligned_buf::AlignedBuf;
@@ -63,7 +64,9 @@ use crate::size_class::OVERSIZED;
 /// ```
 #[must_use = "dropping a PooledBuf returns it to the pool at once"]
 pub struct PooledBuf<'p> {
-    buf: AlignedBuf,
+    /// `ManuallyDrop`: `Drop` moves it out to the pool, with no empty buffer
+    /// written back in its place.
+    buf: ManuallyDrop<AlignedBuf>,
     /// Visible bytes; `len <= buf.capacity()`.
     len: usize,
     /// The prefix `[0, written)` may hold non-zero bytes: the high-water mark
@@ -80,7 +83,7 @@ impl<'p> PooledBuf<'p> {
     pub(crate) fn new(pool: &'p BufferPool, buf: AlignedBuf, len: usize, class: u8) -> Self {
         debug_assert!(len <= buf.capacity());
         Self {
-            buf,
+            buf: ManuallyDrop::new(buf),
             len,
             written: 0,
             class,
@@ -268,7 +271,9 @@ impl<'p> PooledBuf<'p> {
 impl Drop for PooledBuf<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        let buf = std::mem::replace(&mut self.buf, AlignedBuf::empty());
+        // SAFETY: `drop` runs once and nothing uses `self.buf` after it, so
+        // the buffer is moved out once and never dropped in place.
+        let buf = unsafe { ManuallyDrop::take(&mut self.buf) };
         self.pool.put(buf, self.class, self.written);
     }
 }
