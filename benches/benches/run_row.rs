@@ -5,7 +5,8 @@
 //! `run_row --row mempool|vec|zeropool|object_pool|floor --size 1024 --iters 10000`, or
 //! `--row mempool_kafka|vec_kafka` for the Kafka-like size mix. `--row global` is the
 //! `mempool` row through `mempool::get_buffer`; `--workload untouched` (default
-//! `write_all`) gets and drops without writing.
+//! `write_all`) gets and drops without writing. `--row harness` is the loop of
+//! the untouched rows without the pool, to subtract.
 
 use std::hint::black_box;
 
@@ -63,27 +64,28 @@ fn run() {
             local_loop(&pool, size, iters, w);
         }
         "global" => global_loop(size, iters, w),
-        "vec" => (0..=iters).for_each(|_| vec_op(size, w)),
+        "harness" => harness_loop(size, iters),
+        "vec" => (0..iters + 1).for_each(|_| vec_op(size, w)),
         "zeropool" => {
             let pool = zeropool::ZeroPool::new();
-            (0..=iters).for_each(|_| zeropool_op(&pool, size, w));
+            (0..iters + 1).for_each(|_| zeropool_op(&pool, size, w));
         }
         "object_pool" => {
             let pool = object_pool_for(size);
-            (0..=iters).for_each(|_| object_pool_op(&pool, size, w));
+            (0..iters + 1).for_each(|_| object_pool_op(&pool, size, w));
         }
         "floor" => {
             let mut scratch = Scratch::new(size);
-            (0..=iters).for_each(|_| scratch.write_then_zero(size));
+            (0..iters + 1).for_each(|_| scratch.write_then_zero(size));
         }
         "mempool_kafka" => {
             let pool = BufferPool::new();
             let mix = SizeMix::kafka(1);
-            (0..=iters).for_each(|i| mempool_op(&pool, mix.size(i as usize), w));
+            (0..iters + 1).for_each(|i| mempool_op(&pool, mix.size(i as usize), w));
         }
         "vec_kafka" => {
             let mix = SizeMix::kafka(1);
-            (0..=iters).for_each(|i| vec_op(mix.size(i as usize), w));
+            (0..iters + 1).for_each(|i| vec_op(mix.size(i as usize), w));
         }
         other => panic!("unknown row {other}"),
     }
@@ -100,18 +102,30 @@ fn run() {
 fn local_loop(pool: &BufferPool, size: usize, iters: u64, w: Workload) {
     match w {
         Workload::Untouched => {
-            for _ in 0..=iters {
+            for _ in 0..iters + 1 {
                 mempool_op(pool, black_box(size), Workload::Untouched);
             }
         }
         Workload::WriteAll => {
-            for _ in 0..=iters {
+            for _ in 0..iters + 1 {
                 mempool_op(pool, black_box(size), Workload::WriteAll);
             }
         }
         Workload::WriteHalf => {
-            (0..=iters).for_each(|_| mempool_op(pool, black_box(size), Workload::WriteHalf))
+            (0..iters + 1).for_each(|_| mempool_op(pool, black_box(size), Workload::WriteHalf))
         }
+    }
+}
+
+/// What [`local_loop`] costs around the get and the drop, untouched: the
+/// loop, the size through `black_box`, and the slice handed to `black_box`
+/// (of a buffer that is not pooled), so that callgrind can subtract it.
+#[inline(never)]
+fn harness_loop(size: usize, iters: u64) {
+    let buf = vec![0u8; size];
+    for _ in 0..iters + 1 {
+        let size = black_box(size);
+        black_box(&buf[..size.min(buf.len())]);
     }
 }
 
@@ -120,17 +134,17 @@ fn local_loop(pool: &BufferPool, size: usize, iters: u64, w: Workload) {
 fn global_loop(size: usize, iters: u64, w: Workload) {
     match w {
         Workload::Untouched => {
-            for _ in 0..=iters {
+            for _ in 0..iters + 1 {
                 global_op(black_box(size), Workload::Untouched);
             }
         }
         Workload::WriteAll => {
-            for _ in 0..=iters {
+            for _ in 0..iters + 1 {
                 global_op(black_box(size), Workload::WriteAll);
             }
         }
         Workload::WriteHalf => {
-            for _ in 0..=iters {
+            for _ in 0..iters + 1 {
                 global_op(black_box(size), Workload::WriteHalf);
             }
         }

@@ -11,23 +11,37 @@
 //! One thread may use several pools, so the thread-local holds one
 //! [`PoolCache`] per pool, most recently used first.
 
-use std::ptr::NonNull;
-
 use crossbeam_utils::CachePadded;
 
 use crate::aligned_buf::AlignedBuf;
 use crate::counters::Counters;
 use crate::error::PoolError;
-use crate::shared::Shared;
+use crate::shared::{NO_KEY, Shared};
 use crate::stack::{STACK_CAP, Stack};
 use crate::sync::{Arc, Cell, RefCell, Relaxed, Weak, thread_local};
 
-/// The front cache, as its cell holds it: a pointer from `Box::into_raw`, so
-/// that the cell has no drop glue (std then serves [`FRONT`] with no state
-/// check and no destructor registration; [`Rest`]'s destructor frees it),
-/// and so that the fast paths use the cache where it is, without taking it
-/// out and putting it back.
-type Front = Option<NonNull<PoolCache>>;
+/// The front cache, as its cell holds it: a pointer to its head, from
+/// `Box::into_raw`, or to [`NO_CACHE`] when the cell holds none.
+///
+/// A raw pointer, so that the cell has no drop glue (std then serves
+/// [`FRONT`] with no state check and no destructor registration; [`Rest`]'s
+/// destructor frees the cache), and so that the fast paths use the cache
+/// where it is, without taking it out and putting it back. Never null, so
+/// that the fast paths test nothing but the key.
+type Front = *const CacheHead;
+
+/// The first field of a [`PoolCache`]: what the fast paths read first.
+#[repr(C)]
+#[derive(Debug)]
+struct CacheHead {
+    /// The pool's [`Shared::cache_key`] when this cache last synchronised with
+    /// it: equal means this pool, and no trim since.
+    key: u64,
+}
+
+/// What [`FRONT`] points to when it holds no cache: a head whose key no pool
+/// has.
+static NO_CACHE: CacheHead = CacheHead { key: NO_KEY };
 
 thread_local! {
     /// The cache of the pool this thread used last: all the fast paths touch.
@@ -40,7 +54,7 @@ type FrontCell = Cell<Front>;
 
 #[cfg(not(loom))]
 const fn empty_front() -> FrontCell {
-    Cell::new(None)
+    Cell::new(&raw const NO_CACHE)
 }
 
 /// Under loom, a cell that hands its cache back when it is destroyed: loom
@@ -51,7 +65,7 @@ struct FrontCell(Cell<Front>);
 
 #[cfg(loom)]
 const fn empty_front() -> FrontCell {
-    FrontCell(Cell::new(None))
+    FrontCell(Cell::new(&raw const NO_CACHE))
 }
 
 #[cfg(loom)]
@@ -72,19 +86,19 @@ impl Drop for FrontCell {
 
 /// Takes the front cache out of its cell, as the `Box` it was.
 fn take_front(front: &FrontCell) -> Option<Box<PoolCache>> {
-    // SAFETY: a pointer in the cell comes from `Box::into_raw` (in
-    // `put_front`) and the cell owns that box; taking the pointer out of the
-    // cell hands the ownership back, once.
-    front
-        .take()
-        .map(|cache| unsafe { Box::from_raw(cache.as_ptr()) })
+    let head = front.replace(&raw const NO_CACHE);
+    // SAFETY: a pointer in the cell other than `NO_CACHE`'s comes from
+    // `Box::into_raw` (in `put_front`), and the cell owns that box; taking
+    // the pointer out of the cell hands the ownership back, once.
+    (!std::ptr::eq(head, &NO_CACHE))
+        .then(|| unsafe { Box::from_raw(head.cast::<PoolCache>().cast_mut()) })
 }
 
 /// Puts `cache` in the (empty) front cell, which owns it from then on.
 fn put_front(front: &FrontCell, cache: Box<PoolCache>) {
-    let old = front.replace(Some(NonNull::from(Box::leak(cache))));
+    let old = front.replace(Box::into_raw(cache).cast::<CacheHead>().cast_const());
     // Nothing puts a cache in the cell while one is out (see `Rest`).
-    debug_assert!(old.is_none());
+    debug_assert!(std::ptr::eq(old, &NO_CACHE));
 }
 
 thread_local! {
@@ -129,11 +143,12 @@ impl Drop for Rest {
 }
 
 /// One thread's cache for one pool.
+///
+/// `repr(C)`, so that its head comes first and [`FRONT`] can point to either.
+#[repr(C)]
 #[derive(Debug)]
 pub(crate) struct PoolCache {
-    /// The pool's [`Shared::cache_key`] when this cache last synchronised with
-    /// it: equal means this pool, and no trim since.
-    key: u64,
+    head: CacheHead,
     pool_id: u64,
     shared: Weak<Shared>,
     /// This thread's counters for the pool, registered with the pool so that
@@ -144,7 +159,8 @@ pub(crate) struct PoolCache {
 }
 
 /// The front cache, used where it is, if it belongs to `shared` and saw no
-/// trim since its last use: one compare, no borrow flag, no lookup.
+/// trim since its last use: one compare, no borrow flag, no lookup, no null
+/// test.
 ///
 /// # Safety
 ///
@@ -156,25 +172,39 @@ unsafe fn front_cache<'a>(shared: &Shared) -> Option<&'a mut PoolCache> {
     // `try_with`: always `Ok` for std's const, drop-free thread-local (so it
     // costs nothing); under loom `FRONT` can be gone while a destructor still
     // returns buffers.
-    let mut cache = FRONT.try_with(|front| front.get()).ok().flatten()?;
-    // SAFETY: the pointer is valid: the cell owns the box it came from (see
-    // `put_front`), and only `take_front`, on this thread, ends that. The
-    // reference is the only one while it lives: everything else that uses
-    // the cache takes it out of the cell first, and the caller reaches
-    // nothing that could (its promise).
-    let cache = unsafe { cache.as_mut() };
-    (cache.key == shared.cache_key.load(Relaxed)).then_some(cache)
+    let head = FRONT.try_with(|front| front.get()).ok()?;
+    // SAFETY: `head` points to `NO_CACHE` or to the head of the cache the
+    // cell owns (see `put_front`), alive until `take_front` takes it out, on
+    // this thread: a `CacheHead` either way.
+    if unsafe { (*head).key } != shared.cache_key.load(Relaxed) {
+        return None;
+    }
+    // SAFETY: the key is a pool's, so not `NO_KEY`: `head` is the first
+    // field of a `PoolCache` (`repr(C)`) the cell owns, with the provenance
+    // of its box. The reference is the only one while it lives: everything
+    // else that uses the cache takes it out of the cell first, and the
+    // caller reaches nothing that could (its promise).
+    Some(unsafe { &mut *head.cast::<PoolCache>().cast_mut() })
 }
 
 /// The fast path of a get: the newest idle buffer of bucket `class` from this
 /// thread's front cache, counted as a hit, or `None` (not the front pool, a
 /// trim since, an empty stack, a re-entrant call, teardown) without counting
 /// anything: the caller then goes to [`take_or_allocate`].
+///
+/// # Safety
+///
+/// `class` must be one of `shared`'s bucket indices (the fast route's
+/// answers are): the stack is found without a bounds check.
 #[inline(always)]
-pub(crate) fn take(shared: &Shared, class: usize, size: usize) -> Option<AlignedBuf> {
+pub(crate) unsafe fn take(shared: &Shared, class: usize, size: usize) -> Option<AlignedBuf> {
     // SAFETY: what follows pops and counts; it calls nothing.
     let cache = unsafe { front_cache(shared) }?;
-    let buf = cache.stacks.get_mut(class)?.pop()?;
+    debug_assert!(class < cache.stacks.len());
+    // SAFETY: the cache is `shared`'s (its key says so), which gave it one
+    // stack per bucket (`new_cache`), and `class` is a bucket index (the
+    // caller's promise).
+    let buf = unsafe { cache.stacks.get_unchecked_mut(class) }.pop()?;
     cache.counters.count_get_owned(class, size, true);
     Some(buf)
 }
@@ -274,8 +304,8 @@ pub(crate) fn with_cache<R>(
                     }
                 };
                 let key = shared.cache_key.load(Relaxed);
-                if cache.key != key {
-                    cache.key = key;
+                if cache.head.key != key {
+                    cache.head.key = key;
                     cache.flush(shared);
                 }
                 let result = f(&mut cache);
@@ -319,7 +349,9 @@ fn new_cache(rest: &mut Vec<Box<PoolCache>>, shared: &Arc<Shared>) -> Box<PoolCa
     let counters = Arc::new(CachePadded::new(Counters::new()));
     shared.register(Arc::clone(&counters));
     Box::new(PoolCache {
-        key: shared.cache_key.load(Relaxed),
+        head: CacheHead {
+            key: shared.cache_key.load(Relaxed),
+        },
         pool_id: shared.id,
         shared: Arc::downgrade(shared),
         counters,
@@ -447,6 +479,33 @@ mod tests {
     use crate::pool::BufferPool;
     use crate::pooled_buf::PooledBuf;
     use crate::sync::thread;
+
+    /// The front cell starts at `NO_CACHE`, holds the cache of the pool used
+    /// last, and is back at `NO_CACHE` once that cache is removed; no pool
+    /// has `NO_KEY`, before or after a trim.
+    #[test]
+    fn the_front_cell_holds_the_last_pool_or_no_cache() {
+        thread::spawn(|| {
+            let no_cache = || FRONT.with(|front| std::ptr::eq(front.get(), &NO_CACHE));
+            assert!(no_cache());
+            let pool = BufferPool::new();
+            assert_ne!(pool.shared().cache_key.load(Relaxed), NO_KEY);
+            drop(pool.get(10));
+            assert!(!no_cache());
+            pool.trim();
+            assert_ne!(pool.shared().cache_key.load(Relaxed), NO_KEY);
+            // The trim freed the cached buffer: the next get allocates.
+            drop(pool.get(10));
+            let bucket = &pool.stats().buckets[0];
+            assert_eq!((bucket.hits, bucket.misses), (0, 2));
+            drop(pool.get(10));
+            assert_eq!(pool.stats().buckets[0].hits, 1);
+            drop(pool);
+            assert!(no_cache());
+        })
+        .join()
+        .unwrap();
+    }
 
     /// Many threads trading buffers: afterwards every permit is back (free or
     /// held by a queued buffer), none was created, and the queue never held

@@ -195,10 +195,11 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn get(&self, size: usize) -> PooledBuf<'_> {
-        match self.take_fast(size) {
-            Some(buf) => buf,
+        let (buf, class) = match self.take_fast(size) {
+            Some(taken) => taken,
             None => self.get_slow(size),
-        }
+        };
+        PooledBuf::new(self, buf, size, class)
     }
 
     /// Takes a buffer of `size` bytes, all zero, or returns an error. It never
@@ -237,10 +238,11 @@ impl BufferPool {
     #[inline]
     #[track_caller]
     pub fn try_get(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
-        match self.take_fast(size) {
-            Some(buf) => Ok(buf),
-            None => self.try_get_slow(size),
-        }
+        let (buf, class) = match self.take_fast(size) {
+            Some(taken) => taken,
+            None => self.try_get_slow(size)?,
+        };
+        Ok(PooledBuf::new(self, buf, size, class))
     }
 
     /// Takes a buffer of `size` bytes, all zero, waiting up to `timeout` for
@@ -619,26 +621,36 @@ impl BufferPool {
     /// thread's stack, for a pool with neither a budget nor leak tracking
     /// (one table load and one compare route the size and check both).
     /// `None` sends the caller down the full path, which routes again.
-    /// Returning an `Option` (no error to carry) keeps the guard in registers.
+    ///
+    /// The fast and the full path return the buffer and the guard's class,
+    /// and the caller builds the guard where they meet: the fast path's
+    /// values then stay in registers (a guard returned by the full path would
+    /// make both meet in memory).
     #[inline(always)]
-    fn take_fast(&self, size: usize) -> Option<PooledBuf<'_>> {
+    fn take_fast(&self, size: usize) -> Option<(AlignedBuf, u8)> {
         let class = self.fast.class_of(size)?;
-        let buf = local_cache::take(&self.shared, usize::from(class), size)?;
-        Some(PooledBuf::new(self, buf, size, class))
+        // SAFETY: the fast route, built from this pool's bucket sizes,
+        // answers only with their indices.
+        let buf = unsafe { local_cache::take(&self.shared, usize::from(class), size) }?;
+        // The fast route is off for the pools that flag their guards
+        // (`put_flag`), so the class needs no flag here.
+        Some((buf, class))
     }
 
     /// `get` past the fast path: misses, oversized requests, budgets, leak
     /// tracking, and threads without a cache.
     #[cold]
     #[track_caller]
-    fn get_slow(&self, size: usize) -> PooledBuf<'_> {
+    fn get_slow(&self, size: usize) -> (AlignedBuf, u8) {
         let class = self.route(size);
         let location = Location::caller();
         let result = match &self.budget {
-            None => self.hand_out(size, class, location),
+            None => self.take_for_guard(size, class, location),
             Some(budget) => self.charge_for(size, class).and_then(|bytes| {
                 let charge = budget.charge_blocking(bytes, None)?;
-                self.hand_out_charged(charge, size, class, location)
+                let taken = self.take_for_guard(size, class, location)?;
+                charge.commit();
+                Ok(taken)
             }),
         };
         match result {
@@ -650,13 +662,16 @@ impl BufferPool {
     /// `try_get` past the fast path; see [`get_slow`](Self::get_slow).
     #[cold]
     #[track_caller]
-    fn try_get_slow(&self, size: usize) -> Result<PooledBuf<'_>, PoolError> {
+    fn try_get_slow(&self, size: usize) -> Result<(AlignedBuf, u8), PoolError> {
         let class = self.route(size);
+        let location = Location::caller();
         match &self.budget {
-            None => self.hand_out(size, class, Location::caller()),
+            None => self.take_for_guard(size, class, location),
             Some(budget) => {
                 let charge = budget.try_charge(self.charge_for(size, class)?)?;
-                self.hand_out_charged(charge, size, class, Location::caller())
+                let taken = self.take_for_guard(size, class, location)?;
+                charge.commit();
+                Ok(taken)
             }
         }
     }
@@ -686,6 +701,18 @@ impl BufferPool {
         class: u8,
         location: &'static Location<'static>,
     ) -> Result<PooledBuf<'_>, PoolError> {
+        let (buf, class) = self.take_for_guard(size, class, location)?;
+        Ok(PooledBuf::new(self, buf, size, class))
+    }
+
+    /// [`hand_out`](Self::hand_out) without building the guard: the buffer,
+    /// and the guard's class, flagged with `put_flag`.
+    fn take_for_guard(
+        &self,
+        size: usize,
+        class: u8,
+        location: &'static Location<'static>,
+    ) -> Result<(AlignedBuf, u8), PoolError> {
         let buf = if class == OVERSIZED {
             self.shared.allocate_oversized(size)?
         } else {
@@ -694,7 +721,7 @@ impl BufferPool {
         if let Some(leaks) = &self.leaks {
             leaks.record(&buf, size, location);
         }
-        Ok(PooledBuf::new(self, buf, size, class | self.put_flag))
+        Ok((buf, class | self.put_flag))
     }
 
     /// [`hand_out`](Self::hand_out) for a get that holds a budget charge: the

@@ -129,11 +129,21 @@ impl<'p> PooledBuf<'p> {
         self.class == OVERSIZED
     }
 
+    /// `len`, which is never above the capacity, in a form the compiler can
+    /// see is not: slicing with it leaves no panic path, so a caller's guard
+    /// need not be kept in memory for an unwinding that could follow one (it
+    /// stays in registers).
+    #[inline(always)]
+    fn visible_len(&self) -> usize {
+        debug_assert!(self.len <= self.buf.capacity());
+        self.len.min(self.buf.capacity())
+    }
+
     /// The visible bytes.
     #[inline]
     #[must_use]
     pub fn as_slice(&self) -> &[u8] {
-        &self.buf.as_slice()[..self.len]
+        &self.buf.as_slice()[..self.visible_len()]
     }
 
     /// The visible bytes, mutably. This marks them as possibly written, so
@@ -142,7 +152,8 @@ impl<'p> PooledBuf<'p> {
     #[must_use]
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         self.written = self.written.max(self.len);
-        &mut self.buf.as_mut_slice()[..self.len]
+        let len = self.visible_len();
+        &mut self.buf.as_mut_slice()[..len]
     }
 
     /// Shortens the visible bytes to `len`; does nothing if `len` is not

@@ -45,8 +45,12 @@ use crate::sync::{Arc, AtomicU64, Mutex, MutexGuard, PoisonError, Relaxed, StdAt
 
 /// Pool ids, never reused.
 static NEXT_ID: StdAtomicU64 = StdAtomicU64::new(0);
-/// Values of [`Shared::cache_key`], never reused (64 bits do not wrap).
-static NEXT_KEY: StdAtomicU64 = StdAtomicU64::new(0);
+/// Values of [`Shared::cache_key`], never reused (64 bits do not wrap), and
+/// never [`NO_KEY`].
+static NEXT_KEY: StdAtomicU64 = StdAtomicU64::new(NO_KEY + 1);
+
+/// A key no pool ever has: the thread caches' "no cache here".
+pub(crate) const NO_KEY: u64 = 0;
 
 /// The state of a pool, shared with the thread caches.
 #[derive(Debug)]

@@ -131,7 +131,9 @@ impl FastRoute {
         Self { entries }
     }
 
-    /// The bucket of a request of `size` bytes, or `None` to take the full path.
+    /// The bucket of a request of `size` bytes, or `None` to take the full
+    /// path. A bucket is always an index into the sizes the table was built
+    /// from (the get fast path relies on it, unchecked).
     #[inline]
     pub(crate) fn class_of(&self, size: usize) -> Option<u8> {
         // `wrapping_sub`, two instructions fewer than `saturating_sub`: size 0
