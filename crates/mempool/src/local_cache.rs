@@ -238,9 +238,8 @@ fn allocate(shared: &Arc<Shared>, class: usize, size: usize) -> Result<AlignedBu
 }
 
 /// The fast path of a put: pushes a returned buffer of bucket `class` onto a
-/// spare permit of this thread's front cache, counts the put, and zeroes its
-/// first `dirty` bytes there (after the push, so that the call into `memset`
-/// is the last thing it does). Gives the buffer back, untouched and
+/// spare permit of this thread's front cache, zeroes its first `dirty` bytes
+/// there, and counts the put. Gives the buffer back, untouched and
 /// uncounted, when it cannot keep it that way: the caller then goes to
 /// [`keep`].
 #[inline(always)]
@@ -259,8 +258,10 @@ pub(crate) fn keep_fast(
         return Err(buf);
     };
     let buf = stack.push(buf)?;
-    cache.counters.class(class).puts.add_owned(1);
+    // Zeroed through the slot right after the push, so that the compiler
+    // reuses what it just stored there instead of loading it again.
     shared.scrub(buf, dirty);
+    cache.counters.class(class).puts.add_owned(1);
     Ok(())
 }
 
