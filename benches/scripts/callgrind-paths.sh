@@ -4,7 +4,9 @@
 # untouched in every bucket, and written in full at 512 B, 1 KiB and 4 KiB
 # next to the floor (write + zero on a hot buffer). As in callgrind.sh, each
 # row runs at two iteration counts and the difference is divided, so start-up
-# and warm-up cancel.
+# and warm-up cancel. The harness row (the same loop without the pool) says
+# how much of an untouched row is the loop itself; the floor row has its loop
+# too, so "above the floor" needs no correction.
 #
 #   benches/scripts/callgrind-paths.sh [run_row binary]     (needs valgrind)
 set -euo pipefail
@@ -24,6 +26,9 @@ per_op() {
     b=$(instructions "$@" --iters $high)
     echo $(( (b - a) / (high - low) ))
 }
+harness=$(per_op --row harness --workload untouched --size 1024)
+echo "The untouched columns include $harness instructions of loop and black_box (--row harness)."
+echo
 echo "| size | local untouched | global untouched | local write all | global write all | floor |"
 echo "|---|---|---|---|---|---|"
 for size in 512 1024 4096 16384 65536 262144 1048576 4194304 16777216; do

@@ -1,6 +1,6 @@
 //! An owned, zero-initialised, cache-line-aligned byte allocation.
 //!
-//! This is the crate's only `unsafe` code. `Vec<u8>` cannot give us what a
+//! The crate's `unsafe` allocation code. `Vec<u8>` cannot give us what a
 //! pool needs from its storage:
 //!
 //! * **Alignment.** Buffers below 64 KiB start on a 64-byte boundary. An
