@@ -165,8 +165,11 @@ pub(crate) struct PoolCache {
 /// # Safety
 ///
 /// While the reference lives, the caller must not reach [`FRONT`] or
-/// [`REST`], even through a call into a pool or the allocator: it is the only
-/// reference to the cache.
+/// [`REST`], even through a call into a pool or the allocator, nor call
+/// `front_cache` again: it is the only reference to the cache. (A signal
+/// handler that uses a pool could break this, as it could break an
+/// allocator's thread cache: using a pool from a signal handler is not
+/// supported.)
 #[inline(always)]
 unsafe fn front_cache<'a>(shared: &Shared) -> Option<&'a mut PoolCache> {
     // `try_with`: always `Ok` for std's const, drop-free thread-local (so it
@@ -179,7 +182,8 @@ unsafe fn front_cache<'a>(shared: &Shared) -> Option<&'a mut PoolCache> {
     if unsafe { (*head).key } != shared.cache_key.load(Relaxed) {
         return None;
     }
-    // SAFETY: the key is a pool's, so not `NO_KEY`: `head` is the first
+    // SAFETY: the key is a pool's, so not `NO_KEY` (`NEXT_KEY` starts above
+    // it and 64 bits do not wrap): `head` is the first
     // field of a `PoolCache` (`repr(C)`) the cell owns, with the provenance
     // of its box. The reference is the only one while it lives: everything
     // else that uses the cache takes it out of the cell first, and the
@@ -201,9 +205,11 @@ pub(crate) unsafe fn take(shared: &Shared, class: usize, size: usize) -> Option<
     // SAFETY: what follows pops and counts; it calls nothing.
     let cache = unsafe { front_cache(shared) }?;
     debug_assert!(class < cache.stacks.len());
-    // SAFETY: the cache is `shared`'s (its key says so), which gave it one
-    // stack per bucket (`new_cache`), and `class` is a bucket index (the
-    // caller's promise).
+    // SAFETY: the cache is `shared`'s: keys are never reused across pools
+    // or trims (`NEXT_KEY`), and a cache's key is only ever written from its
+    // own pool (`new_cache`, `with_cache`). That pool gave it one stack per
+    // bucket (`new_cache`), and `class` is a bucket index (the caller's
+    // promise).
     let buf = unsafe { cache.stacks.get_unchecked_mut(class) }.pop()?;
     cache.counters.count_get_owned(class, size, true);
     Some(buf)
@@ -437,7 +443,11 @@ impl PoolCache {
             .zip(shared.buckets.iter())
             .zip(self.counters.classes.iter())
         {
-            let freed = stack.take_all().count();
+            let mut freed = 0;
+            for buf in stack.take_all() {
+                drop(buf);
+                freed += 1;
+            }
             bucket.release(stack.drop_spare());
             counters.trimmed.add_owned(freed as u64);
             bytes += (freed * bucket.size) as u64;

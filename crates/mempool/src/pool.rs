@@ -27,7 +27,8 @@ use crate::trim;
 /// The flag `BufferPool::put_flag` sets: above every bucket index.
 const SLOW_PUT: u8 = 0x80;
 
-const _: () = assert!(MAX_BUCKETS <= SLOW_PUT as usize);
+// Below, not at: a flagged bucket 127 would read as `OVERSIZED` (0xFF).
+const _: () = assert!(MAX_BUCKETS < SLOW_PUT as usize);
 
 /// A pool of reusable byte buffers, sorted into buckets by size.
 ///

@@ -100,6 +100,9 @@ impl Stack {
     /// Removes the `n` oldest buffers (all if there are fewer), keeping the
     /// order of the rest and their permits. Consume the iterator: buffers it
     /// does not yield leak.
+    ///
+    /// The iterator must stay opaque (`impl Iterator`): the `Map` inside is
+    /// `Clone`, and a clone would read every slot a second time.
     pub(crate) fn take_oldest(&mut self, n: usize) -> impl Iterator<Item = AlignedBuf> + '_ {
         let len = self.len;
         let n = n.min(len);
@@ -114,7 +117,8 @@ impl Stack {
     }
 
     /// Removes every buffer, oldest first; the permits stay held. Consume
-    /// the iterator: buffers it does not yield leak.
+    /// the iterator: buffers it does not yield leak. Opaque, as in
+    /// [`take_oldest`](Self::take_oldest).
     pub(crate) fn take_all(&mut self) -> impl Iterator<Item = AlignedBuf> + '_ {
         let len = std::mem::take(&mut self.len);
         // SAFETY: `slots[..len]` held buffers and the stack no longer owns
