@@ -132,9 +132,22 @@ impl<T> IdleQueue<T> {
 
     /// Queues `item`, or hands it back when the queue is full.
     fn push(&self, item: T) -> Result<(), T> {
-        self.queue
-            .get_or_init(|| crossbeam_queue::ArrayQueue::new(self.capacity))
-            .push(item)
+        let queue = match self.queue.get() {
+            Some(queue) => queue,
+            None => {
+                // Built outside the cell, not in `get_or_init`: the allocation
+                // may call back into the pool (a global allocator built on
+                // it), and a push from there would re-enter `get_or_init`, which
+                // deadlocks. It finds the cell still empty and builds a queue
+                // of its own instead; whichever is set first is used.
+                let fresh = crossbeam_queue::ArrayQueue::new(self.capacity);
+                drop(self.queue.set(fresh));
+                self.queue
+                    .get()
+                    .expect("set just above, or by a racing push")
+            }
+        };
+        queue.push(item)
     }
 
     fn pop(&self) -> Option<T> {

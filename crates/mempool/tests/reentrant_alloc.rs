@@ -7,6 +7,10 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::{OnceLock, mpsc};
+use std::time::Duration;
+
+use mempool::BufferPool;
 
 struct CallsBack;
 
@@ -14,13 +18,17 @@ thread_local! {
     /// Set while this allocator is inside the pool, so that the pool's own
     /// allocations do not recurse without end.
     static INSIDE: Cell<bool> = const { Cell::new(false) };
+    /// The pool this thread's allocations call back into: the global one
+    /// unless a test sets another.
+    static TARGET: Cell<Option<&'static BufferPool>> = const { Cell::new(None) };
 }
 
 fn call_back() {
-    // `try_with`: during thread teardown the flag may be gone already.
+    // `try_with`: during thread teardown the flags may be gone already.
     let _ = INSIDE.try_with(|inside| {
         if !inside.replace(true) {
-            drop(mempool::get_buffer(100));
+            let pool = TARGET.try_with(Cell::get).ok().flatten();
+            drop(pool.unwrap_or_else(mempool::global).get(100));
             inside.set(false);
         }
     });
@@ -81,4 +89,44 @@ fn an_allocator_that_calls_back_into_the_pool_keeps_it_exact() {
     for bucket in &stats.buckets {
         assert!(bucket.idle <= bucket.max_idle as u64, "{bucket:?}");
     }
+}
+
+/// The first put into a bucket's shared queue allocates the queue; the
+/// allocator then calls back into the same pool, whose put goes to the same
+/// queue while it is being created. That inner push must not wait for the
+/// outer one (a lazy cell initialised from inside its own initialisation
+/// deadlocks): the test fails after 60 s instead of hanging.
+#[test]
+fn a_queue_created_while_the_allocator_calls_back_does_not_deadlock() {
+    static POOL: OnceLock<BufferPool> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        // No thread cache: every put goes to the shared queue.
+        BufferPool::builder()
+            .bucket_sizes([512, 4096])
+            .thread_cache_bytes(0)
+            .build()
+            .unwrap()
+    });
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        // Allocated while the allocator still calls back into the global
+        // pool, so that the queue is not created from inside this get.
+        let buf = pool.get(100);
+        TARGET.with(|target| target.set(Some(pool)));
+        // The first put of bucket 0 creates its queue, and that allocation
+        // calls back: a get and a drop of bucket 0 of the same pool, whose
+        // put goes to the queue being created.
+        drop(buf);
+        TARGET.with(|target| target.set(None));
+        done.send(pool.stats()).unwrap();
+    });
+    let stats = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the first put into a shared queue deadlocked on the call back");
+    let bucket = &stats.buckets[0];
+    // The outer buffer and the call back's own both ended in the queue
+    // (the queue built and dropped by the loser calls back once more, a hit).
+    assert_eq!((bucket.in_use, bucket.idle), (0, 2), "{bucket:?}");
+    assert_eq!(bucket.gets, bucket.puts, "{bucket:?}");
+    assert_eq!(bucket.gets, bucket.hits + bucket.misses, "{bucket:?}");
 }
