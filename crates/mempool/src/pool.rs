@@ -649,9 +649,7 @@ impl BufferPool {
             None => self.take_for_guard(size, class, location),
             Some(budget) => self.charge_for(size, class).and_then(|bytes| {
                 let charge = budget.charge_blocking(bytes, None)?;
-                let taken = self.take_for_guard(size, class, location)?;
-                charge.commit();
-                Ok(taken)
+                self.take_charged(charge, size, class, location)
             }),
         };
         match result {
@@ -670,9 +668,7 @@ impl BufferPool {
             None => self.take_for_guard(size, class, location),
             Some(budget) => {
                 let charge = budget.try_charge(self.charge_for(size, class)?)?;
-                let taken = self.take_for_guard(size, class, location)?;
-                charge.commit();
-                Ok(taken)
+                self.take_charged(charge, size, class, location)
             }
         }
     }
@@ -735,9 +731,22 @@ impl BufferPool {
         class: u8,
         location: &'static Location<'static>,
     ) -> Result<PooledBuf<'_>, PoolError> {
-        let buf = self.hand_out(size, class, location)?;
+        let (buf, class) = self.take_charged(charge, size, class, location)?;
+        Ok(PooledBuf::new(self, buf, size, class))
+    }
+
+    /// [`hand_out_charged`](Self::hand_out_charged) without building the
+    /// guard, as [`take_for_guard`](Self::take_for_guard) is to `hand_out`.
+    fn take_charged(
+        &self,
+        charge: Charge<'_>,
+        size: usize,
+        class: u8,
+        location: &'static Location<'static>,
+    ) -> Result<(AlignedBuf, u8), PoolError> {
+        let taken = self.take_for_guard(size, class, location)?;
         charge.commit();
-        Ok(buf)
+        Ok(taken)
     }
 
     /// Takes back the buffer of a dropped guard (its `Drop`). `dirty` bytes
